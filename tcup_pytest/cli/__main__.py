@@ -1,0 +1,5 @@
+import sys
+
+from tcup_pytest.cli import main
+
+sys.exit(main())
