@@ -48,6 +48,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="skip TLS verification (OS_INSECURE)")
     group.addoption("--require-cloud", dest="tcup_require_cloud", action="store_true",
                     help="resolve and check the cloud before any test starts")
+    parser.addini("tcup_os_cloud", "default cloud name in clouds.yaml (like OS_CLOUD)",
+                  default="")
+    parser.addini("tcup_require_cloud", "check the cloud before any test starts",
+                  type="bool", default=False)
 
 
 def cloud_overrides(config: pytest.Config) -> dict[str, object]:
@@ -59,9 +63,14 @@ def cloud_overrides(config: pytest.Config) -> dict[str, object]:
 
 def wants_cloud(config: pytest.Config) -> bool:
     """A cloud is asked for: a source is given, or the tests say they need one."""
-    return bool(config.getoption("tcup_require_cloud") or config.getoption("tcup_os_cloud")
-                or cloud_overrides(config) or os.environ.get("OS_CLOUD")
-                or os.environ.get("OS_AUTH_URL"))
+    return bool(config.getoption("tcup_require_cloud") or config.getini("tcup_require_cloud")
+                or cloud_name(config) or cloud_overrides(config)
+                or os.environ.get("OS_CLOUD") or os.environ.get("OS_AUTH_URL"))
+
+
+def cloud_name(config: pytest.Config) -> str | None:
+    """--os-cloud, else the ini key (OS_CLOUD is read by CloudConfig itself)."""
+    return config.getoption("tcup_os_cloud") or config.getini("tcup_os_cloud") or None
 
 
 def load_cloud_config(config: pytest.Config) -> CloudConfig:
@@ -71,8 +80,7 @@ def load_cloud_config(config: pytest.Config) -> CloudConfig:
         if workerinput and workerinput.get(WORKER_CLOUD_KEY):
             cfg = CloudConfig.from_dict(workerinput[WORKER_CLOUD_KEY])
         else:
-            cfg = CloudConfig.load(cloud=config.getoption("tcup_os_cloud"),
-                                   overrides=cloud_overrides(config))
+            cfg = CloudConfig.load(cloud=cloud_name(config), overrides=cloud_overrides(config))
         config.stash[CLOUD_KEY] = cfg
     return config.stash[CLOUD_KEY]
 

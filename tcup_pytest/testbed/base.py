@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tcup_pytest.errors import TestbedError
+from tcup_pytest.redaction import REDACTOR
 
 
 def cache_dir() -> Path:
@@ -95,7 +96,8 @@ def run(argv: Sequence[str], *, log: Path, what: str, env: Mapping[str, str] | N
     """Run a set-up step, appending its output to ``log``; fail with the log's tail."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        out.write(f"\n$ {' '.join(map(str, argv))}\n".encode())
+        # Set-up commands may carry passwords (keystone-manage bootstrap): masked in the log.
+        out.write(f"\n$ {REDACTOR.redact(' '.join(map(str, argv)))}\n".encode())
         out.flush()
         try:
             proc = subprocess.run(list(map(str, argv)), stdout=out, stderr=subprocess.STDOUT,

@@ -65,12 +65,13 @@ class Keystone(WsgiService):
             lambda: (self.manage(*km, "fernet_setup", *owner, what="fernet_setup"),
                      self.manage(*km, "credential_setup", *owner, what="credential_setup")),
         ])
-        self.manage(*km, "bootstrap", "--bootstrap-password", self.admin_password,
-                    "--bootstrap-username", ADMIN_USER, "--bootstrap-project-name", ADMIN_PROJECT,
+        # The password goes in the environment: argv is visible to every user in `ps`.
+        self.manage(*km, "bootstrap", "--bootstrap-username", ADMIN_USER,
+                    "--bootstrap-project-name", ADMIN_PROJECT,
                     "--bootstrap-role-name", "admin", "--bootstrap-service-name", "keystone",
                     "--bootstrap-region-id", REGION, "--bootstrap-admin-url", self.url,
                     "--bootstrap-internal-url", self.url, "--bootstrap-public-url", self.url,
-                    what="bootstrap")
+                    what="bootstrap", env={"OS_BOOTSTRAP_PASSWORD": self.admin_password})
 
     def _write_config(self) -> None:
         d = self.dir

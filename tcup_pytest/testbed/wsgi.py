@@ -60,11 +60,11 @@ class WsgiService(Component):
                 "--bind", f"{HOST}:{self.port}", "--workers", "1", "--worker-class", "sync",
                 "--timeout", "120", "--graceful-timeout", "5", self.wsgi_app]
 
-    def manage(self, *args: str, what: str) -> None:
+    def manage(self, *args: str, what: str, env: Mapping[str, str] | None = None) -> None:
         """One set-up step (``*-manage``), timed and logged to the component log."""
         with self.ctx.phase(f"{self.name}.{what}"):
-            run(args, log=self.log, what=f"{self.name}: {what}", env=self.server_env(),
-                cwd=self.dir)
+            run(args, log=self.log, what=f"{self.name}: {what}",
+                env={**self.server_env(), **(env or {})}, cwd=self.dir)
 
     def write_config(self, filename: str, sections: Mapping[str, Mapping[str, str]]) -> None:
         write_private(self.dir / filename, render_ini(sections))

@@ -103,3 +103,12 @@ def test_canary_token_auth_leaks_nowhere(testbed, run, tmp_path, canary_user):
     assert "1 failed" in result.stdout, result.stdout[-3000:]
     for where, text in {"terminal": result.stdout + result.stderr, **artifacts(tmp_path)}.items():
         assert token not in text, f"token leaked into {where}"
+
+
+def test_testbed_logs_hold_none_of_its_passwords(testbed):
+    logs = [p for p in testbed.state_dir.rglob("*.log") if p.is_file()]
+    assert logs
+    for log in logs:
+        text = log.read_text(errors="replace")
+        assert testbed.admin_password not in text, f"admin password in {log}"
+        assert testbed.member_password not in text, f"member password in {log}"

@@ -112,3 +112,17 @@ def test_without_any_cloud_a_cloud_fixture_fails_with_one_line(pytester, clean_e
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*cloud configuration incomplete, missing: OS_AUTH_URL*"])
+
+
+def test_ini_keys_name_the_cloud_and_require_it(pytester, clean_env, tmp_path, monkeypatch):
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  inicloud:\n    auth:\n      auth_url: http://127.0.0.1:9/v3\n")
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(clouds))
+    pytester.makeini("[pytest]\ntcup_os_cloud = inicloud\ntcup_require_cloud = true\n")
+    pytester.makepyfile("def test_never(): pass")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider",
+                                           f"--rootdir={pytester.path}")
+    assert result.ret == 10
+    output = result.stdout.str() + result.stderr.str()
+    assert "not found" not in output  # the ini named it, and it was found
+    assert "missing: OS_USERNAME" in output and "Add them to cloud 'inicloud'" in output
