@@ -9,7 +9,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "docs", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
@@ -35,6 +35,13 @@ def demo(session: nox.Session) -> None:
     """The main job: testbed up, tests through tcup, results and verdict shown, testbed down."""
     session.install("-e", EXTRAS)
     session.run("tcup", "demo", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation; warnings are errors (mkdocs.yml: strict)."""
+    session.install("-e", ".", "mkdocs>=1.6")
+    session.run("mkdocs", "build", "--strict")
 
 
 @nox.session(python=PYTHON)

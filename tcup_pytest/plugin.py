@@ -5,4 +5,5 @@ pytest_plugins = [
     "tcup_pytest.plugins.redaction",
     "tcup_pytest.plugins.ids",
     "tcup_pytest.plugins.cloud",
+    "tcup_pytest.plugins.progress",
 ]
