@@ -1,15 +1,17 @@
 """Sessions: ``tests`` (the framework's own tests), ``lint``, ``demo`` (the main job on the
-local testbed), ``bench`` (side-by-side measurements).
+local testbed), ``bench`` (side-by-side measurements), ``container`` (the TCUP container's
+tests on a private Docker Engine; slow) and ``tcup`` (runs inside the TCUP container).
 
 Every session installs what it needs itself; the testbed's services install into their own
 cached virtualenvs on first use (see tcup_pytest/testbed/base.py).
 """
 
 import os
+import sys
 
 import nox
 
-nox.options.sessions = ["lint", "docs", "tests"]
+nox.options.sessions = ["lint", "docs", "tests", "container"]  # `nox`: the whole suite
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
@@ -20,8 +22,29 @@ EXTRAS = ".[tempest,container,dev]"
 def tests(session: nox.Session) -> None:
     """The framework's own tests: unit, and integration against the real local testbed."""
     session.install("-e", EXTRAS)
-    args = session.posargs or ["tests"]
+    args = session.posargs or ["tests", f"--ignore={CONTAINER_TESTS}"]
     session.run("pytest", *args)
+
+
+CONTAINER_TESTS = "tests/integration/container"
+
+
+@nox.session(python=PYTHON)
+def container(session: nox.Session) -> None:
+    """The TCUP image and launcher on a private dockerd (image layers cached between runs)."""
+    session.install("-e", EXTRAS)
+    session.run("pytest", *(session.posargs or [CONTAINER_TESTS]))
+
+
+@nox.session(python=False)
+def tcup(session: nox.Session) -> None:
+    """Inside the TCUP container (the image's entry point; container/tcup.py starts it):
+    the guideline or test list through `tcup run`, results into /results, then upload."""
+    from tcup_pytest.container import main
+
+    code = main(session.posargs)
+    if code:
+        sys.exit(code)  # keep the run's exit code (session.error() would make it 1)
 
 
 @nox.session(python=PYTHON)

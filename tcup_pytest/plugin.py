@@ -6,4 +6,7 @@ pytest_plugins = [
     "tcup_pytest.plugins.ids",
     "tcup_pytest.plugins.cloud",
     "tcup_pytest.plugins.progress",
+    "tcup_pytest.plugins.whitebox",
+    "tcup_pytest.plugins.tempest",
+    "tcup_pytest.plugins.refstack",
 ]

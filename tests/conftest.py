@@ -7,14 +7,17 @@ at the end. Fixtures of a test area live in ``tests/integration/<area>/conftest.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tcup_pytest.errors import TestbedError
 from tcup_pytest.redaction import REDACTOR
 from tcup_pytest.testbed import ADMIN_CLOUD, MEMBER_CLOUD, Testbed
+from tcup_pytest.testbed.base import file_lock
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,23 +37,43 @@ def testbed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Testbed]:
     """A running testbed (keystone, glance, placement); see the module docstring."""
     shared = os.environ.get("TCUP_TESTBED_DIR")
     if shared and Testbed(shared).status()["components"].get("keystone", {}).get("running"):
-        bed = Testbed(shared)
-        try:
-            bed.up()  # reuses it; starts only components that are not running
-        except TestbedError as exc:
-            testbed_unavailable(str(exc))
-        yield bed  # someone else's: left running
+        yield start_or_skip(Testbed(shared))  # someone else's: reused and left running
         return
-    bed = Testbed(tmp_path_factory.mktemp("testbed"))
-    try:
-        bed.up()
-    except TestbedError as exc:
-        bed.down()
-        testbed_unavailable(str(exc))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # One testbed for all workers of this run (2 cores): the last one out stops it.
+        with shared_by_workers(tmp_path_factory.getbasetemp().parent / "testbed") as bed:
+            yield bed
+        return
+    bed = start_or_skip(Testbed(tmp_path_factory.mktemp("testbed")))
     try:
         yield bed
     finally:
-        bed.down()
+        bed.down(keep_logs=True)  # pytest's temporary directory keeps them for a while
+
+
+def start_or_skip(bed: Testbed) -> Testbed:
+    """A failed start has stopped what it began; its logs stay for the error message."""
+    try:
+        bed.up()
+    except TestbedError as exc:
+        testbed_unavailable(str(exc))
+    return bed
+
+
+@contextlib.contextmanager
+def shared_by_workers(state_dir: Path) -> Iterator[Testbed]:
+    users = state_dir.with_suffix(".users")
+    with file_lock(users.with_suffix(".lock")):
+        users.write_text(str(int(users.read_text() or 0) + 1 if users.exists() else 1))
+    bed = Testbed(state_dir)
+    try:
+        yield start_or_skip(bed)
+    finally:
+        with file_lock(users.with_suffix(".lock")):
+            left = int(users.read_text()) - 1
+            users.write_text(str(left))
+            if left == 0:
+                bed.down(keep_logs=True)
 
 
 @pytest.fixture(scope="session")

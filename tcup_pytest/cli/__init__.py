@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,7 +19,8 @@ from tcup_pytest.errors import ExitCode, TcupError
 from tcup_pytest.redaction import REDACTOR, install_logging
 
 #: Modules under tcup_pytest.cli, in the order their commands appear in --help.
-COMMAND_MODULES = ["demo", "config", "testbed"]
+COMMAND_MODULES = ["demo", "run", "config", "testbed", "convert", "upload", "list", "guidelines",
+                   "verdict"]
 
 DESCRIPTION = """\
 Test an OpenStack cloud with pytest: interop (RefStack) runs and whitebox checks.
@@ -64,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tcup: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:  # `tcup list | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,7 +14,7 @@ from tcup_pytest.config import CloudConfig
 from tcup_pytest.plugins.cloud import OPTIONS
 
 #: Modules adding actions under `tcup config` (each with ``register(subparsers)``).
-EXTRA_SUBCOMMANDS: list[str] = []
+EXTRA_SUBCOMMANDS: list[str] = ["tcup_pytest.cli.config_tempest"]
 
 
 def add_cloud_arguments(parser: argparse.ArgumentParser) -> None:

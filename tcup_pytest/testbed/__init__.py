@@ -72,6 +72,8 @@ def default_state_dir() -> Path:
 class Testbed:
     """One testbed, identified by its state directory."""
 
+    __test__ = False  # not a pytest test class despite the name
+
     def __init__(self, state_dir: str | os.PathLike[str] | None = None,
                  components: Iterable[str] = DEFAULT_COMPONENTS, *,
                  ports: Mapping[str, int] | None = None) -> None:
@@ -111,8 +113,9 @@ class Testbed:
             self._state = self._start(state, missing)
             return self._state["timings"]
 
-    def down(self) -> None:
-        """Stop exactly the processes this testbed recorded and remove its state."""
+    def down(self, *, keep_logs: bool = False) -> None:
+        """Stop exactly the processes this testbed recorded and remove its state (all but
+        the components' logs with ``keep_logs``)."""
         if not self.state_dir.is_dir():
             return
         with file_lock(self.state_dir / ".lock"):
@@ -120,7 +123,8 @@ class Testbed:
             if state:
                 self._stop(state)
             for name in {*COMPONENTS, *(state or {}).get("components", {})}:
-                shutil.rmtree(self.state_dir / name, ignore_errors=True)
+                _remove_component_dir(self.state_dir / name, keep=f"{name}.log" if keep_logs
+                                      else None)
             for path in (STATE_FILE, CLOUDS_FILE, *(f"{c}.openrc" for c in self.cloud_names)):
                 (self.state_dir / path).unlink(missing_ok=True)
         self._state = None
@@ -218,7 +222,7 @@ class Testbed:
         for name in names:  # a crashed component of a live testbed: stop its remains
             if name in previous:
                 _class_or_base(name).down(previous.pop(name))
-            shutil.rmtree(self.state_dir / name, ignore_errors=True)
+            _remove_component_dir(self.state_dir / name)
         ctx = Context(self.state_dir, timings, self.ports)
         comps: list[Component] = [component_class(n)(ctx) for n in names]
         keystone = next((c for c in comps if c.name == "keystone"), None)
@@ -291,3 +295,15 @@ class Testbed:
 def _class_or_base(name: str) -> type[Component]:
     """A recorded component whose class is gone can still be stopped by its PIDs."""
     return component_class(name) if name in COMPONENTS else Component
+
+
+def _remove_component_dir(path: Path, keep: str | None = None) -> None:
+    if keep is None or not (path / keep).exists():
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for child in path.iterdir():
+        if child.name != keep:
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)

@@ -48,6 +48,7 @@ COMPONENTS: dict[str, str] = {
     "keystone": "tcup_pytest.testbed.keystone:Keystone",
     "glance": "tcup_pytest.testbed.glance:Glance",
     "placement": "tcup_pytest.testbed.placement:Placement",
+    "nova": "tcup_pytest.testbed.nova:Nova",
 }
 
 HOST = "127.0.0.1"
