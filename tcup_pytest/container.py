@@ -5,7 +5,7 @@ environment variables of the container, so ``docker inspect`` never shows them. 
 straight to ``tcup run`` in memory (the password as the ``--os-password`` value of an
 already-parsed command line, not on any argv) and the key to a 0600 file on the container's
 tmpfs that is removed at exit. Results land in ``/results`` (the host's results directory)
-before any upload is tried::
+before any upload is tried (the run directory of `tcup run`)::
 
     nox -s tcup -- [--no-upload | --url URL] [--results DIR] [tcup run arguments]
 """
@@ -59,15 +59,16 @@ def read_secrets() -> dict[str, str]:
     return {str(k): str(v) for k, v in secrets.items() if v}
 
 
-def run_tests(results: Path, run_args: list[str], password: str | None) -> int:
-    """`tcup run` in this process, junit and RefStack JSON written to ``results``."""
+def run_tests(opts: argparse.Namespace, run_args: list[str], password: str | None,
+              key: Path | None) -> int:
+    """`tcup run` in this process: results saved in ``opts.results``, then uploaded."""
     from tcup_pytest.cli import build_parser
 
     own, _, pytest_args = _split(run_args)
-    argv = ["run", "--junitxml", str(results / "junit.xml"), *own, "--",
-            "-p", "no:cacheprovider", "--refstack-json", str(results / "refstack.json"),
-            "--results-json", str(results / "results.json"), *pytest_args]
-    args = build_parser().parse_args(argv)
+    argv = ["run", "--run-dir", str(opts.results), *own]
+    argv += ["--no-upload"] if opts.no_upload else ["--url", opts.url] if opts.url else []
+    argv += ["--sign", str(key)] if key else []
+    args = build_parser().parse_args([*argv, "--", "-p", "no:cacheprovider", *pytest_args])
     if password and not args.os_password:
         args.os_password = password
     with restored_logging():
@@ -95,16 +96,6 @@ def restored_logging() -> Iterator[None]:
                     handler.close()
 
 
-def upload(results: Path, url: str | None, key: Path | None) -> int:
-    from tcup_pytest.cli import build_parser
-
-    argv = ["upload", str(results / "refstack.json")]
-    argv += ["--url", url] if url else []
-    argv += ["--sign", str(key)] if key else []
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     install_logging()
     opts, run_args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -120,19 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as out:
                 out.write(secrets["sign_key"])
-        opts.results.mkdir(parents=True, exist_ok=True)
-        code = run_tests(opts.results, run_args, secrets.get("OS_PASSWORD"))
-        print(f"tcup: results saved in {opts.results}", file=sys.stderr)
-        if opts.no_upload or code not in (ExitCode.OK, ExitCode.TESTS_FAILED):
-            return code
-        if not (opts.results / "refstack.json").exists():
-            return code
-        try:
-            uploaded = upload(opts.results, opts.url, key)
-        except TcupError as error:  # the results stay saved; the run's outcome comes first
-            print(f"tcup: error: {REDACTOR.redact(str(error))}", file=sys.stderr)
-            uploaded = int(error.exit_code)
-        return code or uploaded
+        return run_tests(opts, run_args, secrets.get("OS_PASSWORD"), key)
     except TcupError as error:
         print(f"tcup: error: {REDACTOR.redact(str(error))}", file=sys.stderr)
         return int(error.exit_code)

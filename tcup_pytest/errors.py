@@ -103,3 +103,25 @@ class InputFileError(TcupError):
 class TestbedError(TcupError):
     __test__ = False  # not a pytest test class despite the name
     exit_code = ExitCode.TESTBED
+
+
+class HostError(TcupError):
+    """A whitebox host is unreachable, refused the login, or a command on it failed."""
+
+    exit_code = ExitCode.HOST
+
+
+class InventoryError(TcupError):
+    """The whitebox inventory file is missing or malformed, or names no such host."""
+
+    exit_code = ExitCode.INVENTORY
+
+
+class DatabaseError(TcupError):
+    """A database refused the connection or the login."""
+
+    exit_code = ExitCode.DATABASE
+
+
+class XMLError(InputFileError):
+    """XML that is not what we were asked to read (not a domain, not capabilities)."""

@@ -24,6 +24,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: needs the real local testbed services")
 
 
+#: Nova joins the session's testbed and stays in its catalog (with a network stand-in) for the
+#: rest of the session; tests that expect the plain keystone/glance/placement cloud (Tempest
+#: discovers services from the catalog) must run before it.
+JOINS_THE_TESTBED = ("tests/integration/nova/",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.startswith(JOINS_THE_TESTBED))  # stable
+
+
 def testbed_unavailable(reason: str) -> None:
     """In CI a missing testbed is a failure, never a silent skip."""
     reason = f"the local testbed could not start: {REDACTOR.redact(reason)}"

@@ -1,27 +1,33 @@
-"""`tcup demo`: the whole flow on this machine with no cloud of one's own.
+"""`tcup demo`: the whole interop flow on this machine, with no cloud of one's own.
 
-Brings up the local testbed (real keystone, glance, placement), runs the native API tests
-against it as the testbed's admin with two xdist workers, shows the outcome and where every
-artifact is, then tears the testbed down (``--keep`` leaves it running).
+Brings up the local testbed (real keystone, glance, placement and a RefStack server), runs the
+identity and image parts of the 2020.06 interop guideline through `tcup run` as the testbed's
+admin, uploads the result to the local RefStack server, prints the verdict and where every
+artifact is, then tears the testbed down (``--keep`` leaves it running; a testbed that was
+already running is always left as found).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import subprocess
 import sys
-import time
-import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 
-from tcup_pytest.errors import ExitCode
+GUIDELINE = "2020.06"
+#: the parts of the guideline the testbed has services for
+PARTS = r"^tempest\.api\.(identity|image)\."
+COMPONENTS = ("keystone", "glance", "placement", "refstack")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="run the tests against a local testbed",
-                                   description=__doc__)
+    parser = subparsers.add_parser(
+        "demo", help="the interop flow end to end against a local testbed",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", action="store_true",
                         help="leave the testbed running afterwards (stop: tcup testbed down)")
     parser.add_argument("--output-dir", type=Path, default=None,
@@ -30,50 +36,81 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=demo)
 
 
+def step(text: str) -> None:
+    print(f"==> {text}", flush=True)
+
+
 def demo(args: argparse.Namespace) -> int:
     from tcup_pytest.testbed import ADMIN_CLOUD, Testbed
 
     out = args.output_dir or Path("tcup-results") / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
-    testbed = Testbed()
-    print(f"==> starting the local testbed in {testbed.state_dir} ...", flush=True)
+    testbed = Testbed(components=COMPONENTS)
+    was_running = testbed.state_dir.joinpath("state.json").exists() and testbed.running
+    step(f"starting the local testbed ({', '.join(COMPONENTS)}) in {testbed.state_dir}")
     timings = testbed.up()
-    started_here = not testbed.reused
-    print(f"    {'reused the running testbed' if testbed.reused else 'up'} in "
-          f"{timings.get('total', timings.get('reuse', 0)):.1f} s; keystone at "
-          f"{testbed.auth_url}", flush=True)
+    print(f"    {'reused' if testbed.reused else 'up'} in "
+          f"{timings.get('total', timings.get('reuse', 0)):.1f} s; keystone "
+          f"{testbed.auth_url}, RefStack {testbed.url('refstack')}", flush=True)
     try:
-        junit = out / "junit.xml"
-        print(f"==> running tests_api as {ADMIN_CLOUD} with {args.workers} workers", flush=True)
-        began = time.monotonic()
+        run_dir = (out / "run").resolve()
+        step(f"tcup run: interop guideline {GUIDELINE}, its identity and image tests, "
+             f"{args.workers} workers, upload to the local RefStack")
         env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
         env.update(testbed.env(ADMIN_CLOUD))
-        proc = subprocess.run([sys.executable, "-m", "pytest", "--pyargs", "tests_api",
-                               "-n", str(args.workers), "-p", "no:cacheprovider", "-q",
-                               f"--junitxml={junit}", "-o", "junit_family=xunit2"],
-                              env=env, stdin=subprocess.DEVNULL)
-        elapsed = time.monotonic() - began
-        print(f"==> results ({elapsed:.1f} s): {summarise(junit)}")
-        print(f"    junit XML: {junit.resolve()}")
-        print(f"    testbed logs: {testbed.state_dir}")
-        return ExitCode.OK if proc.returncode == 0 else ExitCode.TESTS_FAILED
+        proc = subprocess.run(
+            [sys.executable, "-m", "tcup_pytest.cli", "run", "--guideline", GUIDELINE,
+             "--include", PARTS, "-j", str(args.workers), "--run-dir", str(run_dir),
+             "--url", testbed.url("refstack"), "--", "-p", "no:cacheprovider"],
+            env=env, stdin=subprocess.DEVNULL, cwd=out)
+        show_outcome(run_dir, testbed)
+        return proc.returncode
     finally:
-        if args.keep or not started_here:
-            print(f"==> testbed left running; clouds.yaml: {testbed.clouds_yaml}; "
-                  "stop it with: tcup testbed down")
+        if args.keep or was_running:
+            step(f"testbed left running; clouds.yaml: {testbed.clouds_yaml}; "
+                 f"stop it with: tcup testbed down --state-dir {testbed.state_dir}")
         else:
             testbed.down()
-            print("==> testbed stopped")
+            step("testbed stopped")
 
 
-def summarise(junit: Path) -> str:
-    """'N passed, N failed, N skipped' from a junit file (the plain closing-line form)."""
-    if not junit.exists():
-        return "no results written"
-    counts = {"passed": 0, "failed": 0, "skipped": 0}
-    for case in ET.parse(junit).iter("testcase"):
-        tags = {child.tag for child in case}
-        key = ("failed" if tags & {"failure", "error"} else
-               "skipped" if "skipped" in tags else "passed")
-        counts[key] += 1
-    return ", ".join(f"{n} {k}" for k, n in counts.items())
+def show_outcome(run_dir: Path, testbed) -> None:
+    """The verdict's last line, the RefStack receipt (read back from the server) and the
+    artifacts, with absolute paths."""
+    from tcup_pytest.refstack.client import RefStackClient
+
+    step("outcome")
+    verdict = _json(run_dir / "verdict.json")
+    if verdict:
+        required = [c for c in verdict["capabilities"] if c["status"] == "required"]
+        print(f"    verdict: {'PASS' if verdict['passed'] else 'FAIL'} for guideline "
+              f"{verdict['guideline']} ({verdict['target']}): "
+              f"{sum(c['state'] == 'passed' for c in required)} of {len(required)} required "
+              "capabilities passed; this testbed has no compute, network or storage service")
+        parts = [c for c in required
+                 if any(re.match(PARTS, t["name"]) for t in c["tests"])]
+        print(f"    of its identity and image parts: "
+              f"{sum(c['state'] == 'passed' for c in parts)} of {len(parts)} passed")
+        for cap in parts:
+            reasons = {t["reason"] for t in cap["tests"] if t["outcome"] != "passed"}
+            if cap["state"] != "passed":
+                print(f"      {cap['name']}: {cap['state']} ({'; '.join(sorted(reasons))})")
+    upload = _json(run_dir / "run.json").get("upload") or {}
+    if upload.get("test_id"):
+        stored = RefStackClient(testbed.url("refstack")).result(upload["test_id"])
+        print(f"    RefStack: run {upload['test_id']} stored with "
+              f"{len(stored.get('results', []))} passed tests: {upload['result_url']}")
+    elif upload.get("error"):
+        print(f"    RefStack: upload failed: {upload['error']}")
+    print("    artifacts:")
+    for path in sorted(run_dir.iterdir()):
+        print(f"      {path.resolve()}")
+    print(f"    testbed logs: {testbed.state_dir}/<service>/")
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+

@@ -1,9 +1,12 @@
-"""`tcup run`: Tempest tests of a test list or guideline against the cloud, under pytest.
+"""`tcup run`: Tempest tests of a guideline or test list against the cloud, under pytest.
 
 Everything a user can get wrong (tempest missing, a broken --tempest-option, an unreadable
-test list, an unknown guideline, the cloud) is checked here first, each as one line with its
-own exit code; then pytest runs in this process with the tempest plugin (which renders
-tempest.conf into a private directory and removes it afterwards), xdist and junit XML.
+test list, an unknown guideline, a bad signing key, the cloud) is checked first, each as one
+line with its own exit code. Then pytest runs in this process with the tempest plugin (which
+renders tempest.conf into a private directory and removes it afterwards) and xdist; every
+report goes into one run directory (junit XML, full results, the RefStack body, subunit v2,
+the compliance verdict) before the body is uploaded to RefStack (--no-upload: only saved).
+A failed upload leaves the results in place: `tcup upload <run dir>` finishes it.
 Arguments after ``--`` go to pytest unchanged.
 """
 
@@ -12,12 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tcup_pytest.errors import ExitCode, TcupError
+from tcup_pytest.refstack.rundir import RunDir
 
 #: pytest exit code -> ours (pytest.exit() inside the plugin already uses ours)
 PYTEST_CODES = {0: ExitCode.OK, 1: ExitCode.TESTS_FAILED, 2: ExitCode.INTERRUPTED,
@@ -40,6 +43,7 @@ def add_tempest_arguments(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from tcup_pytest.cli.config import add_cloud_arguments
+    from tcup_pytest.cli.upload import add_server_arguments
 
     parser = subparsers.add_parser(
         "run", help="run Tempest tests (a guideline, a test list or regexes) with pytest",
@@ -57,11 +61,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sel.add_argument("--flagged", action="store_true", help="include flagged tests")
     sel.add_argument("--include", action="append", default=[], metavar="REGEX")
     sel.add_argument("--exclude", action="append", default=[], metavar="REGEX")
-    out = parser.add_argument_group("execution")
+    sel.add_argument("--api-tests", action="store_true",
+                     help="also run tcup-pytest's own API tests (tests_api), same reports")
+    out = parser.add_argument_group("execution and results")
     out.add_argument("-j", "--workers", type=int, default=default_workers(),
                      help="parallel workers (default %(default)s; 1 = no xdist)")
+    out.add_argument("--run-dir", metavar="DIR", type=Path,
+                     help="where every result file goes (default tcup-runs/<time>)")
     out.add_argument("--junitxml", metavar="PATH",
-                     help="junit XML path (default tcup-runs/<time>/junit.xml)")
+                     help="junit XML path (default <run dir>/junit.xml)")
+    up = parser.add_argument_group("upload (after the results are saved)")
+    up.add_argument("--no-upload", action="store_true", help="only save the results")
+    add_server_arguments(up)
+    up.add_argument("-i", "--sign", metavar="KEY", type=Path,
+                    help="sign the upload with this RSA private key (private until shared)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER,
                         help="after --: arguments for pytest")
     parser.set_defaults(func=run)
@@ -70,6 +83,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tcup_pytest.cli.config import load_cloud
     from tcup_pytest.plugins.tempest import guideline_lines
+    from tcup_pytest.refstack.signing import SigningKey
     from tcup_pytest.tempest import conf, require_tempest
     from tcup_pytest.tempest.select import TestList, compile_regexes
 
@@ -80,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tempest_conf and not Path(args.tempest_conf).expanduser().is_file():
         raise TcupError(f"tempest.conf {args.tempest_conf} does not exist",
                         exit_code=ExitCode.INPUT_FILE)
+    key = SigningKey.load(args.sign) if args.sign and not args.no_upload else None
     lines: list[str] = []
     if args.test_list:
         lines += [e.line for e in TestList.load(args.test_list).entries]
@@ -89,25 +104,55 @@ def run(args: argparse.Namespace) -> int:
     if not args.tempest_conf:
         cloud = load_cloud(args)
         cloud.check()
+    run_dir = RunDir.create(args.run_dir)
+    run_dir.record(guideline=args.guideline, target=args.target, status=args.status,
+                   test_list=args.test_list, api_tests=args.api_tests)
     with conf.PrivateDir(prefix="tcup-run-") as private:
-        pytest_args = build_pytest_args(args, private, lines)
+        pytest_args = build_pytest_args(args, private, lines, run_dir)
         plugins = [SeedCloud(cloud)] if cloud is not None else []
-        code = pytest.main(pytest_args, plugins=plugins)
-    code = int(code)
-    print(f"tcup: junit XML: {pytest_args[pytest_args.index('--junitxml') + 1]}",
-          file=sys.stderr)
+        code = int(pytest.main(pytest_args, plugins=plugins))
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("tcup: error: no test matched the selection.", file=sys.stderr)
-    return int(PYTEST_CODES.get(code, code))
+    code = int(PYTEST_CODES.get(code, code))
+    run_dir.record(exit_code=code)
+    print(f"tcup: results saved in {run_dir.path}/: "
+          + ", ".join(p.name for p in run_dir.artifacts()), file=sys.stderr)
+    if args.no_upload or code not in (ExitCode.OK, ExitCode.TESTS_FAILED):
+        return code
+    return upload_run(args, run_dir, key) or code
 
 
-def build_pytest_args(args: argparse.Namespace, private: Path, lines: list[str]) -> list[str]:
-    junit = args.junitxml or str(Path("tcup-runs") / time.strftime("%Y%m%dT%H%M%S")
-                                 / "junit.xml")
-    Path(junit).parent.mkdir(parents=True, exist_ok=True)
+def upload_run(args: argparse.Namespace, run_dir: RunDir, key) -> int:
+    """Upload the saved body; on failure say how to finish it later. 0 when uploaded."""
+    from tcup_pytest.cli.upload import client_from, report_receipt
+    from tcup_pytest.redaction import REDACTOR
+    from tcup_pytest.refstack.results import EmptyResults
+
+    client = client_from(args)
+    print(f"tcup: uploading to {client.url} ...", file=sys.stderr)
+    try:
+        receipt = run_dir.upload(client, key=key)
+    except EmptyResults as error:
+        print(f"tcup: not uploaded: {error}", file=sys.stderr)
+        return int(error.exit_code)
+    except TcupError as error:
+        print(f"tcup: upload failed: {REDACTOR.redact(str(error))}", file=sys.stderr)
+        print(f"tcup: the results are saved; finish later with: tcup upload {run_dir.path}",
+              file=sys.stderr)
+        return int(ExitCode.UPLOAD)
+    report_receipt(client, receipt, key)
+    return 0
+
+
+def build_pytest_args(args: argparse.Namespace, private: Path, lines: list[str],
+                      run_dir: RunDir) -> list[str]:
+    reports = run_dir.pytest_args(verdict=bool(args.guideline))
+    if args.junitxml:
+        Path(args.junitxml).parent.mkdir(parents=True, exist_ok=True)
+        reports[reports.index("--junitxml") + 1] = args.junitxml
     # Tempest asserts with testtools, not `assert`: rewriting its ~400 modules is wasted time.
-    out = ["--tempest", "--noconftest", "--assert=plain", "--rootdir", os.getcwd(),
-           "--junitxml", junit, "-o", "junit_family=xunit2", "-W", "ignore::DeprecationWarning",
+    out = ["--tempest", "--noconftest", "--assert=plain", "--rootdir", os.getcwd(), *reports,
+           "-o", "junit_family=xunit2", "-W", "ignore::DeprecationWarning",
            "-W", "ignore::pytest.PytestAssertRewriteWarning",
            # its end-of-run gc.collect() passes cost ~0.3 s and Tempest leaks nothing it sees
            "-p", "no:unraisableexception",
@@ -119,6 +164,8 @@ def build_pytest_args(args: argparse.Namespace, private: Path, lines: list[str])
         out += ["-n", str(args.workers), "--dist", "loadscope"]
     else:
         out += ["-p", "no:xdist"]
+    if args.guideline:  # the list is rendered below; the verdict needs the guideline itself
+        out += ["--verdict", args.guideline, "--target", args.target]
     if lines:
         from tcup_pytest.tempest.conf import write_private
 
@@ -130,6 +177,10 @@ def build_pytest_args(args: argparse.Namespace, private: Path, lines: list[str])
     out += [f"--tempest-option={o}" for o in args.tempest_option]
     out += [f"--include={r}" for r in args.include]
     out += [f"--exclude={r}" for r in args.exclude]
+    if args.api_tests:
+        import tests_api
+
+        out.append(str(Path(tests_api.__file__).parent))
     rest = list(args.pytest_args)
     if rest[:1] == ["--"]:
         rest = rest[1:]

@@ -3,6 +3,8 @@
 FILE may be a body from --refstack-json, our full results, a subunit v1/v2 stream or junit XML;
 anything but a ready body is converted and saved first, so nothing is lost if the upload fails.
 Several files (shards, a rerun of failures) merge into one run: a test passed if it passed once.
+FILE may also be a `tcup run` directory: its body goes to the server that run was meant for
+(unless --url says otherwise) and the receipt is recorded in its run.json.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import sys
 from pathlib import Path
 
 from tcup_pytest.refstack import client as client_module
-from tcup_pytest.refstack.client import RefStackClient, default_url, encode_body
+from tcup_pytest.refstack.client import RefStackClient, UploadReceipt, default_url, encode_body
 from tcup_pytest.refstack.results import ResultSet
+from tcup_pytest.refstack.rundir import RunDir
 from tcup_pytest.refstack.signing import SigningKey
 
 
@@ -43,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("upload", help="upload results to RefStack (saved first)",
                                    description=__doc__)
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                        help="results: RefStack JSON, subunit, junit XML (several merge)")
+                        help="results: a tcup run directory, RefStack JSON, subunit, junit XML "
+                             "(several merge)")
     add_server_arguments(parser)
     parser.add_argument("-i", "--sign", metavar="KEY", type=Path,
                         help="sign with this unencrypted RSA private key (registered in your "
@@ -61,6 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def upload(args: argparse.Namespace) -> int:
     key = SigningKey.load(args.sign) if args.sign else None  # refuse bad keys up front
+    if len(args.files) == 1 and args.files[0].is_dir() and not args.no_upload:
+        return upload_run_dir(args, RunDir.open(args.files[0]), key)
+    args.files = [RunDir.open(f).body if f.is_dir() else f for f in args.files]
     results = ResultSet.load(args.files[0])
     for extra in args.files[1:]:
         results = results.merge(ResultSet.load(extra))
@@ -77,6 +84,22 @@ def upload(args: argparse.Namespace) -> int:
         return 0
     client = client_from(args, retries=args.retries)
     receipt = client.upload(encode_body(body), key=key)
+    report_receipt(client, receipt, key)
+    return 0
+
+
+def upload_run_dir(args: argparse.Namespace, run: RunDir, key: SigningKey | None) -> int:
+    """Finish a `tcup run` whose upload failed (or upload it again, e.g. signed)."""
+    if args.url is None:
+        args.url = (run.info().get("upload") or {}).get("url")
+    client = client_from(args, retries=args.retries)
+    receipt = run.upload(client, key=key)
+    report_receipt(client, receipt, key)
+    return 0
+
+
+def report_receipt(client: RefStackClient, receipt: UploadReceipt,
+                   key: SigningKey | None) -> None:
     print(f"uploaded to {client.url}: test run {receipt.test_id}")
     print(f"results: {receipt.url}")
     if key is not None:
@@ -84,7 +107,6 @@ def upload(args: argparse.Namespace) -> int:
     else:
         print("unsigned runs are listed publicly (without any name); sign with --sign KEY "
               "to keep runs private until you share them")
-    return 0
 
 
 def save_body(source: Path, results: ResultSet, body: dict, output: Path | None) -> Path:

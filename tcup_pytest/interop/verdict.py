@@ -19,6 +19,7 @@ from tcup_pytest.refstack.results import FAILED, PASSED, ResultSet, TestResult
 
 CAP_PASSED, CAP_FAILED, CAP_NOT_RUN = "passed", "failed", "not run"
 NOT_RUN = "not run"
+NOT_SELECTED, FLAGGED = "not selected for this run", "flagged (run it with --flagged)"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class TestVerdict:
     outcome: str  # passed / failed / skipped / xfail / not run
     flagged: bool
     matched_as: str | None = None  # the result's name when it matched by alias or uuid
+    reason: str | None = None  # why it did not run (skip reason, not installed, flagged)
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,11 @@ class Verdict:
 
     @classmethod
     def judge(cls, guideline: Guideline, results: ResultSet | Iterable[TestResult],
-              target: str = "platform") -> Verdict:
+              target: str = "platform", *, not_installed: Iterable[str] = ()) -> Verdict:
+        """``not_installed``: names the run could not select because the installed Tempest
+        lacks them (their "not run" says so)."""
         results = results if isinstance(results, ResultSet) else ResultSet(results)
+        absent = {name.lower() for name in not_installed}
         by_name: dict[str, TestResult] = {}
         by_uuid: dict[str, TestResult] = {}
         for result in results:
@@ -64,7 +69,7 @@ class Verdict:
             if result.uuid:
                 _keep_best(by_uuid, result.uuid, result)
         caps = [_judge_capability(cap, guideline.status_of(cap.name, target) or "", by_name,
-                                  by_uuid)
+                                  by_uuid, absent)
                 for cap in guideline.capabilities_of(target)]
         caps.sort(key=lambda c: (_STATUS_ORDER.get(c.status, 9), c.name))
         return cls(guideline.id, target, caps, passes_only=results.passes_only)
@@ -94,7 +99,8 @@ class Verdict:
                  "not_run_tests": c.tests_with(NOT_RUN, "skipped", "xfail"),
                  "flagged_tests": [t.name for t in c.tests if t.flagged],
                  "tests": [{"name": t.name, "uuid": t.uuid, "outcome": t.outcome,
-                            "flagged": t.flagged, "matched_as": t.matched_as}
+                            "flagged": t.flagged, "matched_as": t.matched_as,
+                            "reason": t.reason}
                            for t in c.tests]}
                 for c in self.capabilities]}
 
@@ -103,14 +109,18 @@ class Verdict:
         shown = set(statuses)
         lines = [f"Guideline {self.guideline_id}, target {self.target}"]
         width = max((len(c.name) for c in self.capabilities), default=10)
+        unselected = [c for c in self.capabilities if c.status in shown and _unselected(c)]
         for cap in self.capabilities:
-            if cap.status not in shown:
+            if cap.status not in shown or cap in unselected:
                 continue
             lines.append(f"  {cap.name:<{width}}  {cap.status:<10}  {cap.state.upper()}")
-            for label, names in (("failed", cap.tests_with(FAILED)),
-                                 ("not run", cap.tests_with(NOT_RUN, "skipped", "xfail"))):
-                if cap.state != CAP_PASSED:
-                    lines.extend(f"      {label}: {name}" for name in names)
+            if cap.state != CAP_PASSED:
+                lines.extend(f"      failed: {name}" for name in cap.tests_with(FAILED))
+                lines.extend(_not_run_lines(cap))
+        if unselected:
+            lines.append(f"  ({len(unselected)} capabilities not selected for this run: "
+                         f"{', '.join(c.name for c in unselected[:4])}"
+                         f"{', ...' if len(unselected) > 4 else ''}; all in verdict.json)")
         for status, row in self.summary().items():
             lines.append(f"{status}: {row[CAP_PASSED]} passed, {row[CAP_FAILED]} failed, "
                          f"{row[CAP_NOT_RUN]} not run")
@@ -120,6 +130,12 @@ class Verdict:
                      f"{sum(c.state == CAP_PASSED for c in self.required)} of "
                      f"{len(self.required)} required capabilities passed")
         return "\n".join(lines)
+
+
+def _why_absent(names: Iterable[str], flagged: bool, absent: set[str]) -> str:
+    if any(n.lower() in absent for n in names):
+        return "not in the installed Tempest"
+    return FLAGGED if flagged else NOT_SELECTED
 
 
 _STATUS_ORDER = {"required": 0, "advisory": 1, "deprecated": 2, "removed": 3}
@@ -132,8 +148,26 @@ def _keep_best(index: dict[str, TestResult], key: str, result: TestResult) -> No
         index[key] = result
 
 
+def _not_run_lines(cap: CapabilityVerdict) -> list[str]:
+    """Tests that did not run, grouped by reason: one line per reason when several share it
+    (a missing service skips a whole capability), else the test's name and its reason."""
+    by_reason: dict[str, list[str]] = {}
+    for test in cap.tests:
+        if test.outcome in (NOT_RUN, "skipped", "xfail"):
+            by_reason.setdefault(test.reason or "no reason given", []).append(test.name)
+    return [f"      not run ({len(names)} tests): {reason}" if len(names) > 1
+            else f"      not run: {names[0]} ({reason})"
+            for reason, names in by_reason.items()]
+
+
+def _unselected(cap: CapabilityVerdict) -> bool:
+    """Nothing of it ran because the run's selection left it out (--include, --exclude)."""
+    return cap.state == CAP_NOT_RUN and all(
+        t.reason in (NOT_SELECTED, FLAGGED) for t in cap.tests)
+
+
 def _judge_capability(cap: Capability, status: str, by_name: dict[str, TestResult],
-                      by_uuid: dict[str, TestResult]) -> CapabilityVerdict:
+                      by_uuid: dict[str, TestResult], absent: set[str]) -> CapabilityVerdict:
     tests = []
     for test in cap.tests:
         found = next((by_name[n.lower()] for n in test.names if n.lower() in by_name), None)
@@ -141,7 +175,9 @@ def _judge_capability(cap: Capability, status: str, by_name: dict[str, TestResul
             found = by_uuid.get(test.uuid)
         outcome = found.outcome if found else NOT_RUN
         matched_as = found.name if found and found.name != test.name else None
-        tests.append(TestVerdict(test.name, test.uuid, outcome, bool(test.flagged), matched_as))
+        reason = found.reason if found else _why_absent(test.names, bool(test.flagged), absent)
+        tests.append(TestVerdict(test.name, test.uuid, outcome, bool(test.flagged), matched_as,
+                                 None if outcome == PASSED else reason))
     counted = [t for t in tests if not t.flagged]
     if all(t.outcome == PASSED for t in counted):
         state = CAP_PASSED

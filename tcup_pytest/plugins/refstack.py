@@ -31,6 +31,7 @@ from tcup_pytest.refstack.results import (
     XFAIL,
     ResultSet,
     TestResult,
+    split_test_id,
     worst_per_test,
     write_json_atomic,
 )
@@ -95,7 +96,7 @@ class RefStackReporter:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         state = self._pending.setdefault(report.nodeid, {
-            "identity": None, "outcome": None, "duration": 0.0, "details": [],
+            "identity": None, "outcome": None, "duration": 0.0, "details": [], "reason": None,
             "start": getattr(report, "start", None), "stop": None, "nodeid": report.nodeid})
         if getattr(report, "tcup_identity", None):
             state["identity"] = report.tcup_identity
@@ -106,6 +107,8 @@ class RefStackReporter:
             state["outcome"] = outcome
         if report.failed and report.longreprtext:
             state["details"].append(f"[{report.when}]\n{report.longreprtext}")
+        if report.skipped and state["reason"] is None:
+            state["reason"] = _skip_reason(report)
         if report.when == "teardown":
             self._finish(report.nodeid)
 
@@ -113,7 +116,7 @@ class RefStackReporter:
         state = self._pending.pop(nodeid)
         name, uuid, attrs = state["identity"] or [_name_from_nodeid(nodeid), None, []]
         result = TestResult(name, uuid, state["outcome"] or SKIPPED, state["duration"],
-                            tuple(attrs))
+                            tuple(attrs), state["reason"])
         self.results.append(result)
         if self._subunit is not None:
             self._write_subunit(result, state)
@@ -164,7 +167,8 @@ class RefStackReporter:
             target = self.config.getoption("tcup_target", default=None) or "platform"
             if target not in guideline.targets:
                 target = guideline.targets[0]
-            verdict = Verdict.judge(guideline, results, target)
+            verdict = Verdict.judge(guideline, results, target,
+                                    not_installed=_not_installed(self.config))
         except TcupError as exc:
             return f"no verdict: {exc}"
         if self.config.option.verdict_json:
@@ -211,6 +215,24 @@ def _phase_outcome(report: pytest.TestReport) -> str:
     if report.skipped:
         return SKIPPED
     return PASSED
+
+
+def _skip_reason(report: pytest.TestReport) -> str | None:
+    """The skip's message (``Skipped: `` dropped), or the xfail reason."""
+    if hasattr(report, "wasxfail"):
+        return report.wasxfail or None
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ").strip() or None
+    return None
+
+
+def _not_installed(config: pytest.Config) -> list[str]:
+    """Names on the run's list that the installed Tempest lacks (the tempest plugin's)."""
+    from tcup_pytest.plugins.tempest import STATE_KEY
+
+    run = config.stash.get(STATE_KEY, None)
+    return [split_test_id(line)[0] for line in getattr(run, "missing", [])]
 
 
 def _name_from_nodeid(nodeid: str) -> str:

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from tcup_pytest.errors import TcupError
+from tcup_pytest.errors import DatabaseError, HostError, InventoryError, TcupError, XMLError
 from tcup_pytest.whitebox.database import Database, DBSession
-from tcup_pytest.whitebox.errors import DatabaseError, HostError, InventoryError, XMLError
 from tcup_pytest.whitebox.hosts import Host
 from tcup_pytest.whitebox.inventory import Inventory
 from tcup_pytest.whitebox.pool import HostPool

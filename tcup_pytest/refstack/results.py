@@ -70,6 +70,8 @@ class TestResult:
     outcome: str = PASSED
     duration: float = 0.0
     attrs: tuple[str, ...] = field(default_factory=tuple, compare=False)
+    #: why it did not pass (a skip's reason), for the verdict's "not run" lines
+    reason: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         name, uuid, attrs = split_test_id(self.name)
@@ -93,6 +95,8 @@ class TestResult:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["attrs"] = list(self.attrs)
+        if data["reason"] is None:
+            del data["reason"]
         return data
 
 
@@ -186,7 +190,8 @@ class ResultSet:
             raise ValueError("no 'results' list")
         if data.get("format") == FORMAT:
             results = [TestResult(r["name"], r.get("uuid"), r.get("outcome", PASSED),
-                                  float(r.get("duration") or 0), tuple(r.get("attrs") or ()))
+                                  float(r.get("duration") or 0), tuple(r.get("attrs") or ()),
+                                  r.get("reason"))
                        for r in data["results"]]
             return cls(results, cpid=data.get("cpid"),
                        duration_seconds=data.get("duration_seconds") or 0)
@@ -212,9 +217,9 @@ def worst_per_test(results: Iterable[TestResult]) -> list[TestResult]:
         if old is None:
             merged[result.key] = result
             continue
-        outcome = max(old.outcome, result.outcome, key=SEVERITY.__getitem__)
-        merged[result.key] = TestResult(old.name, old.uuid, outcome,
-                                        old.duration + result.duration, old.attrs)
+        worst = max(old, result, key=lambda r: SEVERITY[r.outcome])
+        merged[result.key] = TestResult(old.name, old.uuid, worst.outcome,
+                                        old.duration + result.duration, old.attrs, worst.reason)
     return list(merged.values())
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tcup_pytest.errors import TestbedError
+from tcup_pytest.pids import pid_alive
 from tcup_pytest.redaction import REDACTOR
 
 
@@ -155,31 +156,6 @@ def http_ready(url: str) -> Callable[[], bool]:
         except (OSError, ValueError):
             return False
     return probe
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0): reap it if it is ours.
-    with contextlib.suppress(ChildProcessError):
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    # An orphaned zombie (its starter exited) waits for init, which may take seconds.
-    return _proc_state(pid) not in ("Z", "X")
-
-
-def _proc_state(pid: int) -> str | None:
-    """The kernel's one-letter state of ``pid`` (R, S, Z, ...), ``None`` if gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[0]
 
 
 def process_start_ticks(pid: int) -> int | None:

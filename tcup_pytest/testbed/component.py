@@ -9,7 +9,7 @@ dict alone, so another process (``tcup testbed down``) can stop what this one st
 Adding one is a module under ``tcup_pytest/testbed/`` plus one line in :data:`COMPONENTS`
 (imported lazily, like testinfra's backends)::
 
-    COMPONENTS["refstack"] = "tcup_pytest.testbed.refstack:RefStackServer"
+    COMPONENTS["refstack"] = "tcup_pytest.testbed.refstack:RefStack"
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ COMPONENTS: dict[str, str] = {
     "glance": "tcup_pytest.testbed.glance:Glance",
     "placement": "tcup_pytest.testbed.placement:Placement",
     "nova": "tcup_pytest.testbed.nova:Nova",
+    "refstack": "tcup_pytest.testbed.refstack:RefStack",
 }
 
 HOST = "127.0.0.1"

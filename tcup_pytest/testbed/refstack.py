@@ -10,14 +10,17 @@ from a local imitation of the opendev Gitea API, so it works offline.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import re
 import shutil
 import uuid
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pymysql
 
@@ -31,6 +34,7 @@ from tcup_pytest.testbed.base import (
     run,
     wait_for,
 )
+from tcup_pytest.testbed.component import Component
 
 #: refstack 2.1.0 needs SQLAlchemy 1.4 (oslo.db 18 dropped EngineFacade, which it uses).
 REQUIREMENTS = ["refstack==2.1.0", "gunicorn", "PyMySQL", "SQLAlchemy==1.4.49",
@@ -68,6 +72,7 @@ class RefStackServer:
         self.api: ServiceProcess | None = None
         self.mirror: ServiceProcess | None = None
         self._db_created = False
+        self._mirror_port = 0
 
     @property
     def url(self) -> str:
@@ -90,22 +95,32 @@ class RefStackServer:
         return self
 
     def _start(self) -> None:
+        self.prepare()
+        self.serve()
+
+    def prepare(self) -> None:
+        """Everything before a process starts: venv, database, schema, config, mirror files."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         venv = refstack_venv().ensure(self.workdir / "venv.log")
         self._create_database()
-        mirror_port = free_port()
+        self._mirror_port = free_port()
         self._write_mirror()
-        self.mirror = ServiceProcess(
-            "guideline mirror", [venv.bin("python"), "-m", "http.server", mirror_port,
-                                 "--bind", "127.0.0.1", "--directory", self.workdir / "opendev"],
-            log=self.workdir / "mirror.log")
-        self.mirror.start()
         self.port = free_port()
-        self._write_config(mirror_port)
+        self._write_config(self._mirror_port)
         run([venv.bin("refstack-manage"), "--config-file", self.workdir / "refstack.conf",
              "upgrade", "--revision", "head"], log=self.workdir / "manage.log",
             what="refstack-manage upgrade")
-        self.mirror.wait_http(f"http://127.0.0.1:{mirror_port}/contents/guidelines", timeout=30)
+
+    def serve(self) -> None:
+        """Start the guideline mirror and the API; return once both answer."""
+        self.mirror = ServiceProcess(
+            "guideline mirror", [refstack_venv().bin("python"), "-m", "http.server",
+                                 self._mirror_port, "--bind", "127.0.0.1",
+                                 "--directory", self.workdir / "opendev"],
+            log=self.workdir / "mirror.log")
+        self.mirror.start()
+        self.mirror.wait_http(f"http://127.0.0.1:{self._mirror_port}/contents/guidelines",
+                              timeout=30)
         self.start_api()
 
     def start_api(self) -> None:
@@ -134,6 +149,14 @@ class RefStackServer:
             with self._connect() as conn, conn.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{self.database}`")
             self._db_created = False
+
+    @classmethod
+    def drop_database(cls, database: str, **db: object) -> None:
+        """Drop a server's database from its recorded name (``tcup testbed down``)."""
+        if not database.startswith(DB_PREFIX):
+            return  # never anything but ours
+        with pymysql.connect(**db, connect_timeout=10) as conn, conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
 
     # -- users and keys (no browser login: rows as the server would write them) ------------
     def add_user(self, openid: str, *, email: str = "", fullname: str = "") -> None:
@@ -242,3 +265,37 @@ def _now() -> str:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+class RefStack(Component):
+    """The RefStack server as a testbed component: ``tcup testbed up --components
+    keystone,refstack``; ``tcup demo`` uploads to it. Its URL is the API root."""
+
+    name = "refstack"
+    needs_keystone = False
+
+    def prepare(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.server = RefStackServer(self.dir)
+        with self.ctx.phase("refstack.prepare"):
+            try:
+                self.server.prepare()
+            except TestbedError as exc:
+                raise TestbedError(f"refstack: {exc.message}", hint=exc.hint) from exc
+
+    def up(self) -> dict[str, Any]:
+        with self.ctx.phase("refstack.start"):
+            self.server.serve()
+        self.processes += [p for p in (self.server.mirror, self.server.api) if p is not None]
+        return {"url": self.server.url, "database": self.server.database,
+                "db": {k: v for k, v in self.server.db.items() if k != "password"},
+                "log": str(self.dir / "api.log"), "processes": self.process_records()}
+
+    def abort(self) -> None:
+        self.server.stop()
+
+    @classmethod
+    def down(cls, state: Mapping[str, Any]) -> None:
+        super().down(state)
+        with contextlib.suppress(pymysql.err.MySQLError):
+            RefStackServer.drop_database(state.get("database", ""), **state.get("db", {}))

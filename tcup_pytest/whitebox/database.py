@@ -22,8 +22,8 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 
+from tcup_pytest.errors import DatabaseError
 from tcup_pytest.redaction import REDACTOR
-from tcup_pytest.whitebox.errors import DatabaseError
 from tcup_pytest.whitebox.hosts import Host, SSHBackend
 from tcup_pytest.whitebox.numa import HostNUMATopology, InstanceNUMATopology
 

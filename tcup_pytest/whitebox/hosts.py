@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tcup_pytest.errors import HostError
 from tcup_pytest.redaction import REDACTOR
-from tcup_pytest.whitebox.errors import HostError
 
 if TYPE_CHECKING:
     from fabric import Connection

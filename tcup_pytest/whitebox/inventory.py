@@ -32,9 +32,9 @@ from urllib.parse import quote, urlencode
 
 import yaml
 
+from tcup_pytest.errors import InventoryError
 from tcup_pytest.redaction import REDACTOR
 from tcup_pytest.whitebox.cpuset import CPUSetError, parse_cpuset
-from tcup_pytest.whitebox.errors import InventoryError
 
 EXEC_MODES = ("direct", "docker", "podman")
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tcup_pytest.pids import pid_alive
+
 LOG = logging.getLogger("tcup_pytest.whitebox.journal")
 JOURNAL_ENV = "TCUP_WHITEBOX_JOURNAL"
 
@@ -52,16 +54,6 @@ def forget(entry: Path) -> None:
         entry.unlink()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def orphans() -> Iterator[tuple[Path, dict[str, Any]]]:
     """Entries whose process died: oldest first, so the first per file is its original."""
     directory = journal_dir()
@@ -71,7 +63,7 @@ def orphans() -> Iterator[tuple[Path, dict[str, Any]]]:
     for entry in directory.glob("*.json"):
         with contextlib.suppress(OSError, ValueError):
             data = json.loads(entry.read_text())
-            if not _alive(int(data["pid"])):
+            if not pid_alive(int(data["pid"])):
                 entries.append((data["created"], entry, data))
     for _, entry, data in sorted(entries, key=lambda item: item[0]):
         yield entry, data

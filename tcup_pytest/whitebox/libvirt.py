@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from tcup_pytest.errors import XMLError
 from tcup_pytest.whitebox.cpuset import parse_cpuset
-from tcup_pytest.whitebox.errors import XMLError
 
 _UNIT_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024,
              "m": 1024, "mib": 1024, "mb": 1000 ** 2 / 1024, "g": 1024 ** 2, "gib": 1024 ** 2,

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from tcup_pytest.errors import InventoryError
 from tcup_pytest.whitebox.database import Database
-from tcup_pytest.whitebox.errors import InventoryError
 from tcup_pytest.whitebox.hosts import Host, SSHBackend
 from tcup_pytest.whitebox.inventory import HostSpec, Inventory
 

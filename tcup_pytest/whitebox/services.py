@@ -23,9 +23,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from tcup_pytest.errors import TcupError
+from tcup_pytest.errors import HostError, TcupError
 from tcup_pytest.whitebox import journal
-from tcup_pytest.whitebox.errors import HostError
 from tcup_pytest.whitebox.hosts import Host
 from tcup_pytest.whitebox.ini import apply_changes, get_option
 from tcup_pytest.whitebox.inventory import ServiceSpec

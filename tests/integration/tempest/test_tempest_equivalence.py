@@ -33,7 +33,7 @@ def identity_runs(tempest_workspace: Path, admin_user: dict[str, str], tmp_path_
                           "--concurrency", "2"], cwd=tempest_workspace, env=env,
                          capture_output=True, text=True, timeout=1800)
     ours = tcup(admin_user, "run", "--tempest-conf", str(conf), "--test-list", str(test_list),
-                "-j", "2", "--junitxml", str(work / "junit.xml"), cwd=work)
+                "-j", "2", "--no-upload", "--junitxml", str(work / "junit.xml"), cwd=work)
     return ref, ours, work / "junit.xml"
 
 

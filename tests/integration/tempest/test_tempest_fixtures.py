@@ -39,7 +39,7 @@ LIST = ("tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token"
 def test_fixture_reachable_from_tempest_style_class(admin_user, tmp_path: Path):
     (tmp_path / "test_catalog_sdk.py").write_text(TEMPEST_STYLE)
     (tmp_path / "list.txt").write_text(LIST)
-    proc = tcup(admin_user, "run", "--test-list", "list.txt", "-j", "2",
+    proc = tcup(admin_user, "run", "--test-list", "list.txt", "-j", "2", "--no-upload",
                 "--junitxml", "junit.xml", "--", "test_catalog_sdk.py", cwd=tmp_path)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tcup_pytest.errors import ExitCode
+from tcup_pytest.errors import ExitCode, HostError, InventoryError
 from tcup_pytest.testbed.base import pid_alive
 from tcup_pytest.testbed.hosts import NETNS_ETC, ComputeHosts
-from tcup_pytest.whitebox.errors import HostError, InventoryError
 from tcup_pytest.whitebox.hosts import CommandFailed, Host, SSHBackend
 from tcup_pytest.whitebox.pool import HostPool
 

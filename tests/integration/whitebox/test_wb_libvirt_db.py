@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tcup_pytest.errors import ExitCode
+from tcup_pytest.errors import DatabaseError, ExitCode, XMLError
 from tcup_pytest.testbed.guests import DEMO_GUESTS
 from tcup_pytest.testbed.hosts import CPU_DEDICATED_SET, CPU_SHARED_SET
 from tcup_pytest.testbed.novadb import NovaDatabases, leftover_databases
@@ -17,7 +17,6 @@ from tcup_pytest.whitebox.database import (
     instance_numa_topology,
     instance_row,
 )
-from tcup_pytest.whitebox.errors import DatabaseError, XMLError
 from tcup_pytest.whitebox.hosts import CommandFailed
 from tcup_pytest.whitebox.inventory import Inventory
 from tcup_pytest.whitebox.libvirt import DomainXML

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tcup_pytest.errors import HostError
 from tcup_pytest.testbed.hosts import ComputeHosts
-from tcup_pytest.whitebox.errors import HostError
 from tcup_pytest.whitebox.pool import HostPool
 from tcup_pytest.whitebox.services import Service, config_change
 

@@ -103,7 +103,12 @@ def _bad_inputs(tmp_path, keys):
     empty = tmp_path / "empty.subunit"
     empty.write_bytes(subunit_v2([("tempest.api.compute.T.test_b", "fail")]))
     down = f"http://127.0.0.1:{free_port()}"
+    not_a_run = tmp_path / "not-a-run"
+    not_a_run.mkdir()
+    (not_a_run / "notes.txt").write_text("mine")
     return {
+        "not a run dir": (["upload", not_a_run], 14, "not a tcup run directory",
+                          not_a_run / "notes.txt"),
         "non-RSA key": (["upload", good, "-i", keys["ed25519"]], 17, "Ed25519 key", good),
         "passphrase key": (["upload", good, "--sign", keys["rsa_passphrase_openssh"]], 17,
                            "protected by a passphrase", good),
@@ -120,7 +125,7 @@ def _bad_inputs(tmp_path, keys):
     }
 
 
-@pytest.mark.parametrize("case", ["non-RSA key", "passphrase key", "missing file",
+@pytest.mark.parametrize("case", ["not a run dir", "non-RSA key", "passphrase key", "missing file",
                                   "broken subunit", "broken junit", "unknown guideline",
                                   "empty results", "unreachable server"])
 def test_bad_input_is_one_clear_line_and_its_own_exit_code(tmp_path, keys, capsys, case):

@@ -80,3 +80,36 @@ def test_addon_verdict():
     results = ResultSet(TestResult(line) for line in dns.test_list("dns"))
     verdict = Verdict.judge(dns, results, "dns")
     assert verdict.passed and len(verdict.required) == 2
+
+
+def test_not_run_tests_carry_their_reason(guideline):
+    """Skipped: Tempest's reason; absent: not installed / not selected / flagged."""
+    skipped = "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token"
+    absent = "tempest.api.compute.test_versions.TestVersions.test_list_api_versions"
+    results = [TestResult(r.name, r.uuid, "skipped", reason="Keystone says no")
+               if r.name == skipped else r
+               for r in all_required(guideline) if r.name != absent
+               and not r.name.startswith("tempest.api.volume.")]
+    verdict = Verdict.judge(guideline, ResultSet(results), not_installed=[absent])
+    tests = {t.name: t for c in verdict.capabilities for t in c.tests}
+    assert tests[skipped].reason == "Keystone says no"
+    assert tests[absent].reason == "not in the installed Tempest"
+    volume = [t for n, t in tests.items() if n.startswith("tempest.api.volume.")]
+    assert {t.reason for t in volume if not t.flagged} == {"not selected for this run"}
+    assert all(t.reason.startswith("flagged") for t in tests.values()
+               if t.flagged and t.outcome == "not run")
+    assert all(t.reason is None for t in tests.values() if t.outcome == "passed")
+    table = verdict.table()
+    assert "not run: " + skipped + " (Keystone says no)" in table
+    # capabilities the selection left out are one line, not a page of names
+    assert "capabilities not selected for this run: volumes-" in table
+    assert "volumes-v3-list" not in table.split("not selected for this run:")[0]
+    data = {t["name"]: t for c in verdict.to_dict()["capabilities"] for t in c["tests"]}
+    assert data[absent]["reason"] == "not in the installed Tempest"
+
+
+def test_skip_reason_survives_the_results_file(tmp_path):
+    rs = ResultSet([TestResult("a.B.test_x", outcome="skipped", reason="no swift"),
+                    TestResult("a.B.test_y")])
+    loaded = ResultSet.load(rs.save(tmp_path / "r.json"))
+    assert {r.name: r.reason for r in loaded} == {"a.B.test_x": "no swift", "a.B.test_y": None}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tcup_pytest.errors import HostError
 from tcup_pytest.redaction import REDACTOR
-from tcup_pytest.whitebox.errors import HostError
 from tcup_pytest.whitebox.hosts import (
     Backend,
     CommandFailed,

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tcup_pytest.errors import ExitCode
-from tcup_pytest.whitebox.errors import InventoryError
+from tcup_pytest.errors import ExitCode, InventoryError
 from tcup_pytest.whitebox.inventory import Inventory
 
 GOOD = """\

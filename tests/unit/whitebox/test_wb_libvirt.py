@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tcup_pytest.errors import ExitCode
-from tcup_pytest.whitebox.errors import XMLError
+from tcup_pytest.errors import ExitCode, XMLError
 from tcup_pytest.whitebox.libvirt import Capabilities, DomainXML, to_kib
 
 DATA = Path(__file__).parent / "data"

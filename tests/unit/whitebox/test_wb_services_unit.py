@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tcup_pytest.errors import HostError
 from tcup_pytest.whitebox import journal
-from tcup_pytest.whitebox.errors import HostError
 from tcup_pytest.whitebox.hosts import Host
 from tcup_pytest.whitebox.inventory import ServiceSpec
 from tcup_pytest.whitebox.services import (
