@@ -61,7 +61,8 @@ def demo(args: argparse.Namespace) -> int:
         proc = subprocess.run(
             [sys.executable, "-m", "tcup_pytest.cli", "run", "--guideline", GUIDELINE,
              "--include", PARTS, "-j", str(args.workers), "--run-dir", str(run_dir),
-             "--url", testbed.url("refstack"), "--", "-p", "no:cacheprovider"],
+             "--url", testbed.url("refstack"), "--", "-p", "no:cacheprovider",
+             "--progress-interval=5"],
             env=env, stdin=subprocess.DEVNULL, cwd=out)
         show_outcome(run_dir, testbed)
         return proc.returncode

@@ -159,7 +159,9 @@ def build_pytest_args(args: argparse.Namespace, private: Path, lines: list[str],
            # failure reports get Tempest's one-line-per-request INFO log; formatting every
            # DEBUG request/response body twice costs ~5 ms of CPU per test. `-- -o
            # log_level=DEBUG` brings them back.
-           "-o", "log_level=INFO"]
+           "-o", "log_level=INFO",
+           # counts and elapsed time on one line (a terminal) or every 30 s (a CI log)
+           "--progress=auto"]
     if args.workers > 1:
         out += ["-n", str(args.workers), "--dist", "loadscope"]
     else:
