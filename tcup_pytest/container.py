@@ -97,29 +97,29 @@ def restored_logging() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from tcup_pytest.cli import call
+
     install_logging()
     opts, run_args = parse_args(sys.argv[1:] if argv is None else argv)
     private = Path(tempfile.mkdtemp(prefix="tcup-", dir=_tmpfs()))
     try:
-        secrets = read_secrets()
-        for name in SECRET_VARIABLES:
-            if name in secrets:
-                os.environ[name] = secrets[name]
-        key = None
-        if "sign_key" in secrets:
-            key = private / "signing-key"
-            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets["sign_key"])
-        return run_tests(opts, run_args, secrets.get("OS_PASSWORD"), key)
-    except TcupError as error:
-        print(f"tcup: error: {REDACTOR.redact(str(error))}", file=sys.stderr)
-        return int(error.exit_code)
-    except KeyboardInterrupt:
-        print("tcup: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+        return call(_run, opts, run_args, private)
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def _run(opts: argparse.Namespace, run_args: list[str], private: Path) -> int:
+    secrets = read_secrets()
+    for name in SECRET_VARIABLES:
+        if name in secrets:
+            os.environ[name] = secrets[name]
+    key = None
+    if "sign_key" in secrets:
+        key = private / "signing-key"
+        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets["sign_key"])
+    return run_tests(opts, run_args, secrets.get("OS_PASSWORD"), key)
 
 
 def _split(args: list[str]) -> tuple[list[str], str, list[str]]:

@@ -11,6 +11,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -34,12 +35,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.nodeid.startswith(JOINS_THE_TESTBED))  # stable
 
 
-def testbed_unavailable(reason: str) -> None:
-    """In CI a missing testbed is a failure, never a silent skip."""
-    reason = f"the local testbed could not start: {REDACTOR.redact(reason)}"
+def service_unavailable(what: str, reason: object) -> NoReturn:
+    """A service a test needs is missing: in CI (``CI=true``) a failure, never a silent skip;
+    elsewhere a skip that says why."""
+    message = f"{what}: {REDACTOR.redact(str(reason))}"
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def testbed_unavailable(reason: str) -> NoReturn:
+    service_unavailable("the local testbed could not start", reason)
 
 
 @pytest.fixture(scope="session")

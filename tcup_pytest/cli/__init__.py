@@ -12,7 +12,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tcup_pytest import __version__
 from tcup_pytest.errors import ExitCode, TcupError
@@ -59,16 +59,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return ExitCode.USAGE
     try:
-        return int(args.func(args) or 0)
+        return call(args.func, args)
+    except BrokenPipeError:  # `tcup list | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.OK)
+
+
+def call(func: Callable[..., int | None], *args: object) -> int:
+    """Run a command: an error the user can fix becomes one line and its exit code, Ctrl-C
+    the interrupted code; never a traceback for either."""
+    try:
+        return int(func(*args) or 0)
     except TcupError as error:
         print(f"tcup: error: {REDACTOR.redact(str(error))}", file=sys.stderr)
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("tcup: interrupted", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
-    except BrokenPipeError:  # `tcup list | head`: the reader left; that is not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return int(ExitCode.OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,20 +16,16 @@ from typing import Any
 import pytest
 
 from tcup_pytest.errors import TcupError
-from tcup_pytest.redaction import REDACTOR
 from tcup_pytest.testbed import ADMIN_CLOUD, Testbed
 from tcup_pytest.whitebox.inventory import Inventory
 from tcup_pytest.whitebox.pool import HostPool
+from tests.conftest import service_unavailable
 
 pytestmark = pytest.mark.integration
 
 
 def _unavailable(reason: str) -> None:
-    """In CI a Nova that cannot start is a failure, never a silent skip."""
-    reason = f"the testbed's Nova could not start: {REDACTOR.redact(reason)}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+    service_unavailable("the testbed's Nova could not start", reason)
 
 
 @pytest.fixture(scope="session")

@@ -18,16 +18,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tcup_pytest.errors import TestbedError
-from tcup_pytest.redaction import REDACTOR
 from tcup_pytest.refstack.signing import SigningKey
 from tcup_pytest.testbed.refstack import RefStackServer
+from tests.conftest import service_unavailable
 
 
 def unavailable(reason: str) -> None:
-    reason = f"the RefStack test server could not start: {REDACTOR.redact(reason)}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+    service_unavailable("the RefStack test server could not start", reason)
 
 
 def start_server(workdir: Path, **kwargs) -> RefStackServer:

@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 
 from tcup_pytest.testbed import ADMIN_CLOUD, MEMBER_CLOUD, Testbed
+from tests.conftest import service_unavailable
 
 BIN = Path(sys.executable).parent
 
 
 def unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
+    service_unavailable("Tempest against the testbed", reason)
 
 
 def user_env(testbed: Testbed, cloud: str, home: Path) -> dict[str, str]:

@@ -18,6 +18,7 @@ from tcup_pytest.testbed.hosts import ComputeHosts
 from tcup_pytest.testbed.novadb import NovaDatabases
 from tcup_pytest.whitebox.inventory import Inventory
 from tcup_pytest.whitebox.pool import HostPool
+from tests.conftest import service_unavailable
 
 pytestmark = pytest.mark.integration
 
@@ -28,10 +29,7 @@ GUESTS = DEMO_GUESTS
 
 
 def _unavailable(what: str, error: BaseException) -> None:
-    message = f"{what} could not be started: {error}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    service_unavailable(f"{what} could not be started", error)
 
 
 def _cells(pins: dict[int, int]) -> list[dict[str, Any]]:
