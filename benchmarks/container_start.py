@@ -4,13 +4,18 @@
 - build after a code change: the image from a freshly built wheel whose code differs, so only
   the last layers are rebuilt;
 - build, cold (``--cold``): an empty throw-away data root, every layer from scratch;
-- start: ``tcup.py`` with a warm image, from its start to the first test starting (pytest -v
-  prints a test's id when it starts), against the local testbed's keystone.
+- start: ``tcup.py`` with a warm image and a fresh container, tempest.conf discovered from the
+  local testbed's keystone as in any run, from the launcher's start to the first test starting
+  (pytest -v prints a test's id when it starts; with xdist, ``--workers`` > 1, only when it
+  ends). Also printed: when the container runs, nox's session starts and pytest's session
+  starts (after tempest.conf discovery).
 
-    python benchmarks/container_start.py [--cold] [--repeat 3]
+    python benchmarks/container_start.py [--cold] [--repeat 5] [--workers 1]
 
-Everything runs on a private dockerd (stopped at the end); the testbed is reused from
-$TCUP_TESTBED_DIR or started in a temporary directory and stopped. Prints; asserts nothing.
+The launcher runs from a snapshot of the checkout, so edits made to the working tree meanwhile
+do not turn a warm start into a build. Everything runs on a private dockerd (stopped at the
+end); the testbed is reused from $TCUP_TESTBED_DIR or started in a temporary directory and
+stopped. Prints; asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,8 +34,27 @@ from tcup_pytest.testbed import MEMBER_CLOUD, Testbed
 from tcup_pytest.testbed.docker import BASE_IMAGE, DockerEngine, rootfs_tarball
 
 ROOT = Path(__file__).resolve().parents[1]
-LAUNCHER = ROOT / "container" / "tcup.py"
+SOURCES = ("pyproject.toml", "README.md", "tcup_pytest", "tests_api", "tests_whitebox")
 TEST = "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token"
+#: output that marks a moment of the start, in the order they happen
+MARKS = {"container": b"tcup.py: running", "nox": b"nox > Running session",
+         "pytest": b"test session starts", "first_test": b"::test_create_token"}
+
+
+def snapshot(dest: Path, *, change: bool = False) -> Path:
+    """A copy of the checkout's sources and launcher (``change``: with one module changed,
+    as a code change does to the image); returns its launcher."""
+    for name in (*SOURCES, "container/tcup.py"):
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(ROOT / name, dest / name)
+    if change:
+        with open(dest / "tcup_pytest" / "container.py", "a") as out:
+            out.write(f"\n# benchmark change {time.time()}\n")
+    return dest / "container" / "tcup.py"
 
 
 def launcher_env(engine: DockerEngine, cloud: dict[str, str]) -> dict[str, str]:
@@ -38,9 +62,9 @@ def launcher_env(engine: DockerEngine, cloud: dict[str, str]) -> dict[str, str]:
     return {**env, "DOCKER_HOST": engine.url, "PYTHONUNBUFFERED": "1", **cloud}
 
 
-def build(engine: DockerEngine, *extra: str) -> tuple[float, str]:
+def build(engine: DockerEngine, launcher: Path, *extra: str) -> tuple[float, str]:
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, str(LAUNCHER), "--base-image", BASE_IMAGE,
+    proc = subprocess.run([sys.executable, str(launcher), "--base-image", BASE_IMAGE,
                            "--build-only", *extra], env=launcher_env(engine, {}),
                           capture_output=True, text=True, check=True)
     return time.monotonic() - start, proc.stdout.split()[-1]
@@ -48,28 +72,20 @@ def build(engine: DockerEngine, *extra: str) -> tuple[float, str]:
 
 def changed_wheel(work: Path) -> Path:
     """A wheel of this tree with one changed module: what a code change does to the image."""
-    src = work / "src"
-    src.mkdir(parents=True)
-    for name in ("pyproject.toml", "README.md", "tcup_pytest", "tests_api", "tests_whitebox"):
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, src / name,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-        else:
-            shutil.copy(ROOT / name, src / name)
-    with open(src / "tcup_pytest" / "container.py", "a") as out:
-        out.write(f"\n# benchmark change {time.time()}\n")
+    snapshot(work / "src", change=True)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                    str(work / "dist"), str(src)], check=True, capture_output=True)
+                    str(work / "dist"), str(work / "src")], check=True, capture_output=True)
     return next((work / "dist").glob("*.whl"))
 
 
-def first_test(engine: DockerEngine, cloud: dict[str, str], work: Path) -> dict[str, float]:
-    """Seconds from the launcher's start to: the container running, the first test started."""
+def first_test(engine: DockerEngine, launcher: Path, cloud: dict[str, str], work: Path,
+               workers: int) -> dict[str, float]:
+    """Seconds from the launcher's start to each of :data:`MARKS` and to its exit."""
     listing = work / "list.txt"
     listing.write_text(TEST + "\n")
-    argv = [sys.executable, str(LAUNCHER), "--base-image", BASE_IMAGE, "--no-upload",
-            "--test-list", str(listing), "-j", "1", "--results", str(work / "results"),
-            "--", "--", "-v"]
+    argv = [sys.executable, str(launcher), "--base-image", BASE_IMAGE, "--no-upload",
+            "--test-list", str(listing), "-j", str(workers), "--results",
+            str(work / "results"), "--", "--", "-v"]
     start = time.monotonic()
     marks: dict[str, float] = {}
     seen = b""
@@ -84,24 +100,27 @@ def first_test(engine: DockerEngine, cloud: dict[str, str], work: Path) -> dict[
             seen += chunk
             if os.environ.get("TCUP_BENCH_VERBOSE"):
                 print(f"{now:6.2f} {chunk.decode(errors='replace')}", end="")
-            if b"tcup.py: running" in seen:
-                marks.setdefault("container", now)
-            if b"::test_create_token" in seen:
-                marks.setdefault("first_test", now)
+            for key, text in MARKS.items():
+                if text in seen:
+                    marks.setdefault(key, now)
         marks["exit"] = time.monotonic() - start
     if proc.returncode:
         print(f"(a run exited with {proc.returncode})")
+    if b"tcup.py: building" in seen:
+        print("(a run built the image: not a warm start)")
     return marks
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cold", action="store_true", help="also build with empty layers")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1, help="tcup run -j (default 1)")
     opts = parser.parse_args()
     had_rootfs = rootfs_tarball().exists()
     with tempfile.TemporaryDirectory(prefix="tcup-bench-") as tmp:
         work = Path(tmp)
+        launcher = snapshot(work / "checkout")
         shared = os.environ.get("TCUP_TESTBED_DIR")
         bed = Testbed(shared) if shared else Testbed(work / "testbed")
         bed.up()
@@ -114,16 +133,18 @@ def main() -> None:
                     print(f"rootfs (debootstrap): {engine.timings.get('rootfs.build', 0):.1f} s")
                 if "base.import" in engine.timings:
                     print(f"base image import: {engine.timings['base.import']:.1f} s")
-                seconds, tag = build(engine)
+                seconds, tag = build(engine, launcher)
                 print(f"image build, checkout, cached layers: {seconds:.1f} s")
                 size = engine.docker("image", "inspect", "--format", "{{.Size}}", tag).stdout
                 print(f"image size: {int(size) / 1e6:.0f} MB ({tag})")
-                seconds, wheel_tag = build(engine, "--package", str(changed_wheel(work)))
+                seconds, wheel_tag = build(engine, launcher, "--package",
+                                           str(changed_wheel(work)))
                 print(f"image build after a code change (last layers): {seconds:.1f} s")
                 engine.docker("rmi", wheel_tag)
-                runs = [first_test(engine, bed.env(MEMBER_CLOUD), work)
+                runs = [first_test(engine, launcher, bed.env(MEMBER_CLOUD), work, opts.workers)
                         for _ in range(opts.repeat)]
-                for key in ("container", "first_test", "exit"):
+                print(f"warm start, -j {opts.workers}:")
+                for key in (*MARKS, "exit"):
                     values = [r[key] for r in runs if key in r]
                     if values:
                         print(f"launcher start -> {key}: median {statistics.median(values):.2f}"
@@ -131,7 +152,7 @@ def main() -> None:
             if opts.cold:
                 with DockerEngine(work / "cold", data_root=work / "cold-data") as engine:
                     engine.ensure_base_image()
-                    seconds, _ = build(engine)
+                    seconds, _ = build(engine, launcher)
                     print(f"image build, cold (empty data root): {seconds:.1f} s "
                           f"(+ base import {engine.timings.get('base.import', 0):.1f} s)")
         finally:

@@ -72,9 +72,10 @@ PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https
 EXTRA_REQUIREMENTS = ("nox>=2024.4", "setuptools>=68", "wheel")
 SOURCE_PATHS = ("pyproject.toml", "README.md", "tcup_pytest", "tests_api", "tests_whitebox")
 
-# The image recipe and the in-container noxfile travel inside this file, so that the single
-# downloaded file can build the image; a checkout uses container/Dockerfile and noxfile.py
-# (unit tests keep these copies equal to them).
+# The image recipe and the in-container noxfile: this file is their only source, for both ways
+# in, so that the single downloaded file builds the same image as a checkout. container/Dockerfile
+# is a copy for reading and building by hand (`tcup.py --print-dockerfile > container/Dockerfile`)
+# and the `tcup` session of the repository's noxfile.py is this one; unit tests keep both equal.
 DOCKERFILE = r"""# TCUP image: tcup-pytest, tempest and nox; the entry point is `nox -s tcup`.
 # Built by container/tcup.py, which assembles the context: this file, noxfile.py,
 # build-ca.pem (CA bundle; may be empty), requirements.txt, wheelhouse/ (may be empty) and
@@ -219,14 +220,15 @@ def read_key(path: Path) -> str:
 
 
 def find_checkout(start: Path) -> Path | None:
-    """The tcup-pytest working tree this file sits in, if any."""
-    root = start.resolve().parent.parent
+    """The tcup-pytest working tree this file sits in (as container/tcup.py), if any."""
+    here = start.resolve().parent
+    if here.name != "container":
+        return None
     try:
-        project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+        project = tomllib.loads((here.parent / "pyproject.toml").read_text())["project"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
         return None
-    ok = project.get("name") == PACKAGE and (root / "container" / "Dockerfile").is_file()
-    return root if ok else None
+    return here.parent if project.get("name") == PACKAGE else None
 
 
 def requirements_from_pyproject(pyproject: Mapping[str, Any]) -> list[str]:
@@ -265,10 +267,15 @@ def package_metadata(path: Path) -> str:
                             "sdist of tcup-pytest", INPUT_FILE) from None
 
 
-def make_context(ctx: Path, *, checkout: Path | None, package: str | None,
-                 ca_bundle: Path | None, wheelhouse: Path | None,
-                 base_image: str) -> dict[str, str]:
-    """Write the build context; returns the build arguments."""
+#: the build context before it is written: relative path -> file to copy, or the content
+Context = dict[str, Path | bytes]
+SKIPPED = ("__pycache__", ".egg-info")
+
+
+def plan_context(*, checkout: Path | None, package: str | None, ca_bundle: Path | None,
+                 wheelhouse: Path | None, base_image: str) -> tuple[Context, dict[str, str]]:
+    """The build context and the build arguments. Nothing is copied: the image tag is hashed
+    from the sources in place, and an image that exists already needs no context at all."""
     for what, given, ok in (("CA bundle", ca_bundle, Path.is_file),
                             ("wheelhouse", wheelhouse, Path.is_dir)):
         if given is not None and not (ok(given) and os.access(given, os.R_OK)):
@@ -276,29 +283,19 @@ def make_context(ctx: Path, *, checkout: Path | None, package: str | None,
     if package and not Path(package).expanduser().exists() and (
             "/" in package or package.endswith((".whl", ".tar.gz", ".zip"))):
         raise LauncherError(f"the package file {package} does not exist", INPUT_FILE)
-    (ctx / "pkg").mkdir(parents=True)
-    (ctx / "wheelhouse").mkdir()
+    files: Context = {"Dockerfile": DOCKERFILE.encode(), "noxfile.py": NOXFILE.encode()}
     if checkout is not None and package is None:
-        (ctx / "Dockerfile").write_text((checkout / "container" / "Dockerfile").read_text())
-        shutil.copy(checkout / "noxfile.py", ctx / "noxfile.py")
         for name in SOURCE_PATHS:
-            src = checkout / name
-            if src.is_dir():
-                shutil.copytree(src, ctx / "pkg" / "src" / name, ignore=shutil.ignore_patterns(
-                    "__pycache__", "*.pyc", "*.egg-info"))
-            elif src.exists():
-                (ctx / "pkg" / "src").mkdir(exist_ok=True)
-                shutil.copy(src, ctx / "pkg" / "src" / name)
+            for path in source_files(checkout / name):
+                files[f"pkg/src/{path.relative_to(checkout).as_posix()}"] = path
         requirements = requirements_from_pyproject(
             tomllib.loads((checkout / "pyproject.toml").read_text()))
         spec = "/tmp/tcup-build/pkg/src"
     else:
-        (ctx / "Dockerfile").write_text(DOCKERFILE)
-        (ctx / "noxfile.py").write_text(NOXFILE)
         package = package or f"{PACKAGE}=={VERSION}"
         path = Path(package).expanduser()
         if path.is_file():
-            shutil.copy(path, ctx / "pkg" / path.name)
+            files[f"pkg/{path.name}"] = path
             requirements = requirements_from_metadata(package_metadata(path))
             spec = f"/tmp/tcup-build/pkg/{path.name}"
         else:  # a requirement: the deps stage installs it with its dependencies
@@ -308,30 +305,57 @@ def make_context(ctx: Path, *, checkout: Path | None, package: str | None,
                                     "requirement", USAGE)
             requirements = [f"{match.group(1)}[tempest]{match.group(2)}"]
             spec = package
-    (ctx / "requirements.txt").write_text("\n".join([*requirements, *EXTRA_REQUIREMENTS])
-                                          + "\n")
+    files["requirements.txt"] = ("\n".join([*requirements, *EXTRA_REQUIREMENTS]) + "\n").encode()
     bundle = ca_bundle if ca_bundle is not None else HOST_CA_BUNDLE
-    (ctx / "build-ca.pem").write_bytes(bundle.read_bytes() if bundle.is_file() else b"")
+    files["build-ca.pem"] = bundle.read_bytes() if bundle.is_file() else b""
     if wheelhouse is not None:
         for wheel in sorted(wheelhouse.glob("*.whl")):
-            target = ctx / "wheelhouse" / wheel.name
-            try:
-                os.link(wheel, target)  # no copy of large wheels when on the same filesystem
-            except OSError:
-                shutil.copy(wheel, target)
-    return {"BASE_IMAGE": base_image, "TCUP_PACKAGE": spec}
+            files[f"wheelhouse/{wheel.name}"] = wheel
+    return files, {"BASE_IMAGE": base_image, "TCUP_PACKAGE": spec}
 
 
-def context_digest(ctx: Path, buildargs: Mapping[str, str]) -> str:
+def source_files(top: Path) -> list[Path]:
+    """The files of one source path, without bytecode and build metadata."""
+    if not top.is_dir():
+        return [top] if top.exists() else []
+    found = []
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = [d for d in dirs if not d.endswith(SKIPPED)]
+        found += [Path(folder, n) for n in names if not n.endswith((".pyc", *SKIPPED))]
+    return found
+
+
+def context_digest(files: Context, buildargs: Mapping[str, str]) -> str:
     """Same context and arguments, same tag: an existing image is used without a build."""
     digest = hashlib.sha256(json.dumps(sorted(buildargs.items())).encode())
-    for path in sorted(p for p in ctx.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(ctx)).encode() + b"\0")
-        if path.parent.name == "wheelhouse":  # large and immutable: name and size suffice
-            digest.update(str(path.stat().st_size).encode())
+    for name in sorted(files):
+        source = files[name]
+        digest.update(name.encode() + b"\0")
+        if isinstance(source, bytes):
+            digest.update(source)
+        elif name.startswith("wheelhouse/"):  # large and immutable: name and size suffice
+            digest.update(str(source.stat().st_size).encode())
         else:
-            digest.update(path.read_bytes())
+            digest.update(source.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def write_context(ctx: Path, files: Context) -> None:
+    """Lay the context out for the build (pkg/ and wheelhouse/ exist even when empty)."""
+    for folder in ("pkg", "wheelhouse"):
+        (ctx / folder).mkdir(parents=True, exist_ok=True)
+    for name, source in files.items():
+        target = ctx / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(source, bytes):
+            target.write_bytes(source)
+        elif name.startswith("wheelhouse/"):
+            try:
+                os.link(source, target)  # no copy of large wheels when on the same filesystem
+            except OSError:
+                shutil.copy(source, target)
+        else:
+            shutil.copy2(source, target)
 
 
 def build_image(client: Any, ctx: Path, tag: str, buildargs: Mapping[str, str],
@@ -363,12 +387,15 @@ def build_image(client: Any, ctx: Path, tag: str, buildargs: Mapping[str, str],
 
 
 def connect(timeout: float = 3600) -> Any:
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if not where.startswith("ssh://"):
+        # the SDK imports paramiko (when installed) for ssh:// engines only: ~0.1 s saved
+        sys.modules.setdefault("paramiko", None)  # type: ignore[arg-type]
     try:
         import docker
     except ImportError:
         raise LauncherError("the docker Python SDK is missing: pip install docker", DOCKER) \
             from None
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     try:
         client = docker.from_env(timeout=timeout)
         client.ping()
@@ -526,28 +553,35 @@ def build_parser() -> argparse.ArgumentParser:
                              f"current directory mounted at {DEBUG_MOUNT}, as your own user "
                              "id (no secrets are passed: `tcup run` there prompts for the "
                              "password)")
+    img.add_argument("--print-dockerfile", action="store_true",
+                     help="print the Dockerfile this launcher builds from, run nothing")
     parser.add_argument("run_args", nargs=argparse.REMAINDER,
                         help="after --: more `tcup run` arguments")
     return parser
 
 
 def prepare_image(client: Any, args: argparse.Namespace, out: Any) -> str:
+    """The image's tag; built first unless an image of this very context exists."""
     checkout = find_checkout(Path(__file__))
+    files, buildargs = plan_context(checkout=checkout, package=args.package,
+                                    ca_bundle=args.ca_bundle, wheelhouse=args.wheelhouse,
+                                    base_image=args.base_image)
+    tag = f"{IMAGE_REPOSITORY}:{context_digest(files, buildargs)}"
+    if client.images.list(name=tag):
+        return tag
+    source = "the checkout" if checkout and not args.package else (args.package or
+                                                                   f"{PACKAGE}=={VERSION}")
+    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tcup-ctx-") as tmp:
         ctx = Path(tmp)
-        buildargs = make_context(ctx, checkout=checkout, package=args.package,
-                                 ca_bundle=args.ca_bundle, wheelhouse=args.wheelhouse,
-                                 base_image=args.base_image)
-        tag = f"{IMAGE_REPOSITORY}:{context_digest(ctx, buildargs)}"
-        if client.images.list(name=tag):
-            return tag
-        source = "the checkout" if checkout and not args.package else (args.package or
-                                                                       f"{PACKAGE}=={VERSION}")
+        write_context(ctx, files)
+        # tagged by what was copied: a source edited since hashing must not get the old tag
+        copied = {n: ctx / n if isinstance(f, Path) else f for n, f in files.items()}
+        tag = f"{IMAGE_REPOSITORY}:{context_digest(copied, buildargs)}"
         print(f"tcup.py: building {tag} from {source} (base {args.base_image})", file=out,
               flush=True)
-        began = time.monotonic()
         build_image(client, ctx, tag, buildargs, args.network, out)
-        print(f"tcup.py: built {tag} in {time.monotonic() - began:.1f} s", file=out, flush=True)
+    print(f"tcup.py: built {tag} in {time.monotonic() - began:.1f} s", file=out, flush=True)
     return tag
 
 
@@ -614,6 +648,9 @@ def launch(args: argparse.Namespace, out: Any) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.print_dockerfile:
+        sys.stdout.write(DOCKERFILE)
+        return OK
     try:
         with interruptible():
             return launch(args, sys.stdout)

@@ -2,7 +2,7 @@
 
 The engine's data root is cached (~/.cache/tcup-pytest/docker/data), so image layers survive
 between sessions and a code change rebuilds only the image's last layers. In CI an engine that
-cannot start is a failure, elsewhere a skip.
+cannot start is a failure, elsewhere a skip (the suite's ``testbed_unavailable``).
 """
 
 from __future__ import annotations
@@ -28,24 +28,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tcup_pytest.errors import TestbedError
-from tcup_pytest.redaction import REDACTOR
 from tcup_pytest.refstack.signing import SigningKey
 from tcup_pytest.testbed import MEMBER_CLOUD, Testbed
 from tcup_pytest.testbed.docker import BASE_IMAGE, DockerEngine
 from tcup_pytest.testbed.refstack import RefStackServer
+from tests.conftest import testbed_unavailable
 
 ROOT = Path(__file__).resolve().parents[3]
 LAUNCHER = ROOT / "container" / "tcup.py"
 LABEL = "org.openstack.tcup"
 #: one quick Tempest test the testbed's keystone passes
 TEST_LIST = "tempest.api.identity.v3.test_tokens.TokensV3Test.test_create_token\n"
-
-
-def engine_unavailable(reason: str) -> None:
-    reason = f"no Docker engine for the container tests: {REDACTOR.redact(reason)}"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +49,7 @@ def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEn
         engine.ensure_base_image()
     except TestbedError as exc:
         engine.stop()
-        engine_unavailable(str(exc))
+        testbed_unavailable(f"no Docker engine for the container tests: {exc}")
     before = set(_tcup_images(engine))
     try:
         yield engine
@@ -240,7 +233,7 @@ def refstack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RefSta
     try:
         server.start()
     except TestbedError as exc:
-        engine_unavailable(f"RefStack server: {exc}")
+        testbed_unavailable(f"RefStack server: {exc}")
     yield server
     server.stop()
 

@@ -1,5 +1,5 @@
-"""container/tcup.py's pure logic: what goes into the container, what is refused, the copies
-of the image recipe it carries for the single-file way in."""
+"""container/tcup.py's pure logic: what goes into the container, what is refused, and the
+image recipe it carries (the only source of both ways in; the checked-in copies must match)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ def test_exit_codes_mirror_tcup(launcher):
         assert getattr(launcher, name) == ExitCode[name].value, name
 
 
-def test_embedded_dockerfile_is_the_checked_in_one(launcher):
+def test_checked_in_dockerfile_is_the_embedded_one(launcher, capsys):
+    """tcup.py is the source; refresh the copy with:
+    python3 container/tcup.py --print-dockerfile > container/Dockerfile"""
+    assert launcher.main(["--print-dockerfile"]) == 0
+    assert capsys.readouterr().out == launcher.DOCKERFILE
     assert (ROOT / "container" / "Dockerfile").read_text() == launcher.DOCKERFILE
 
 
@@ -118,38 +122,62 @@ def test_checkout_and_wheel_ask_for_the_same_requirements(launcher):
         launcher.requirements_from_pyproject(pyproject)
 
 
-def _context(launcher, tmp_path: Path, name: str, **kw) -> tuple[Path, dict]:
-    ctx = tmp_path / name
+def _plan(launcher, tmp_path: Path, **kw) -> tuple[dict, dict]:
     ca = tmp_path / "ca.pem"
     ca.write_text("-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n")
-    args = launcher.make_context(ctx, checkout=ROOT, package=None, ca_bundle=ca,
-                                 wheelhouse=None, base_image="localhost/debian:bookworm", **kw)
-    return ctx, args
+    args = {"checkout": ROOT, "package": None, "ca_bundle": ca, "wheelhouse": None,
+            "base_image": "localhost/debian:bookworm", **kw}
+    return launcher.plan_context(**args)
 
 
 def test_checkout_context_and_its_tag(launcher, tmp_path):
-    ctx, args = _context(launcher, tmp_path, "a")
+    files, args = _plan(launcher, tmp_path)
     assert args == {"BASE_IMAGE": "localhost/debian:bookworm",
                     "TCUP_PACKAGE": "/tmp/tcup-build/pkg/src"}
-    assert (ctx / "pkg/src/tcup_pytest/container.py").is_file()
-    assert not list(ctx.rglob("__pycache__"))
-    assert "nox>=2024.4" in (ctx / "requirements.txt").read_text().splitlines()
-    same, _ = _context(launcher, tmp_path, "b")
-    assert launcher.context_digest(ctx, args) == launcher.context_digest(same, args)
-    (same / "pkg/src/tcup_pytest/container.py").write_text("# changed\n")
-    assert launcher.context_digest(ctx, args) != launcher.context_digest(same, args)
+    assert files["pkg/src/tcup_pytest/container.py"] == ROOT / "tcup_pytest/container.py"
+    assert not [n for n in files if "__pycache__" in n or n.endswith(".pyc")]
+    assert b"nox>=2024.4" in files["requirements.txt"].splitlines()
+    tag = launcher.context_digest(files, args)
+    assert launcher.context_digest(dict(files), args) == tag
+    changed = {**files, "pkg/src/tcup_pytest/container.py": b"# changed\n"}
+    assert launcher.context_digest(changed, args) != tag
+    assert launcher.context_digest(files, {**args, "BASE_IMAGE": "other"}) != tag
+
+
+def test_context_is_written_only_for_a_build(launcher, tmp_path):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "six-1.0-py3-none-any.whl").write_bytes(b"wheel")
+    files, _ = _plan(launcher, tmp_path, wheelhouse=wheels)
+    ctx = tmp_path / "ctx"
+    launcher.write_context(ctx, files)
+    assert (ctx / "Dockerfile").read_text() == launcher.DOCKERFILE
+    assert (ctx / "noxfile.py").read_text() == launcher.NOXFILE
+    assert (ctx / "pkg/src/tcup_pytest/container.py").read_bytes() == \
+        (ROOT / "tcup_pytest/container.py").read_bytes()
+    assert (ctx / "wheelhouse/six-1.0-py3-none-any.whl").read_bytes() == b"wheel"
+    assert (ctx / "build-ca.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_requirement_spec_installs_with_the_tempest_extra(launcher, tmp_path):
-    ctx = tmp_path / "ctx"
     (tmp_path / "empty.pem").write_bytes(b"")
-    args = launcher.make_context(ctx, checkout=None, package="tcup-pytest==9.9",
-                                 ca_bundle=tmp_path / "empty.pem", wheelhouse=None,
-                                 base_image="b")
+    files, args = launcher.plan_context(checkout=None, package="tcup-pytest==9.9",
+                                        ca_bundle=tmp_path / "empty.pem", wheelhouse=None,
+                                        base_image="b")
     assert args["TCUP_PACKAGE"] == "tcup-pytest==9.9"
-    assert (ctx / "requirements.txt").read_text().splitlines()[0] == "tcup-pytest[tempest]==9.9"
-    assert (ctx / "Dockerfile").read_text() == launcher.DOCKERFILE
-    assert (ctx / "build-ca.pem").read_bytes() == b""
+    assert files["requirements.txt"].splitlines()[0] == b"tcup-pytest[tempest]==9.9"
+    assert files["Dockerfile"] == launcher.DOCKERFILE.encode()
+    assert files["build-ca.pem"] == b""
+    ctx = tmp_path / "ctx"
+    launcher.write_context(ctx, files)
+    assert (ctx / "pkg").is_dir() and (ctx / "wheelhouse").is_dir()  # COPY needs them
+
+
+def test_only_a_checkout_builds_from_its_tree(launcher, tmp_path):
+    assert launcher.find_checkout(ROOT / "container" / "tcup.py") == ROOT
+    alone = tmp_path / "tcup.py"
+    alone.write_text("")
+    assert launcher.find_checkout(alone) is None
 
 
 def test_run_arguments_and_mounts(launcher, tmp_path):
@@ -179,5 +207,5 @@ def test_unreadable_build_inputs_are_input_errors(launcher, tmp_path, kwargs):
     args = {"checkout": ROOT, "package": None, "ca_bundle": None, "wheelhouse": None,
             "base_image": "b", **kwargs}
     with pytest.raises(launcher.LauncherError) as err:
-        launcher.make_context(tmp_path / "ctx", **args)
+        launcher.plan_context(**args)
     assert err.value.code == ExitCode.INPUT_FILE and "/nonexistent/" in str(err.value)
