@@ -81,3 +81,28 @@ def test_cli_up_status_down_then_up_again(bed_dir, tcup):
     finally:
         second.down()
     assert process_groups(pids) == []
+
+
+def test_refstack_component_up_and_down(bed_dir, tcup):
+    """The RefStack server as a testbed component: it answers, another process stops it,
+    and its database goes with it (nothing else in the shared MariaDB is touched)."""
+    import pymysql
+
+    from tcup_pytest.refstack.client import RefStackClient
+
+    up = tcup("testbed", "up", "--state-dir", str(bed_dir), "--components", "keystone,refstack")
+    assert up.returncode == 0, up.stdout + up.stderr
+    bed = Testbed(bed_dir)
+    state = bed.state["components"]["refstack"]
+    assert RefStackClient(bed.url("refstack")).list_results()["results"] == []
+
+    def exists(database: str) -> bool:
+        with pymysql.connect(host="127.0.0.1", user="root", password="") as conn, \
+                conn.cursor() as cur:
+            cur.execute("SHOW DATABASES LIKE %s", (database,))
+            return bool(cur.fetchall())
+
+    assert exists(state["database"])
+    assert tcup("testbed", "down", "--state-dir", str(bed_dir)).returncode == 0
+    assert not [r["pid"] for r in state["processes"] if pid_alive(r["pid"])]
+    assert not exists(state["database"])
