@@ -76,7 +76,8 @@ def bench(work: Path, env: dict[str, str], overhead: bool) -> dict[str, float]:
 
     t_wall, t_text = timed([str(BIN / "tempest"), "run", "--include-list", str(stestr_list),
                             "--concurrency", "2"], cwd=ws, env=env)
-    tcup = [str(BIN / "tcup"), "run", "--tempest-conf", str(conf_path),
+    # --no-upload: tempest run uploads nothing either; everything else is saved as usual
+    tcup = [str(BIN / "tcup"), "run", "--no-upload", "--tempest-conf", str(conf_path),
             "--test-list", str(test_list)]
     p_wall, _ = timed([*tcup, "-j", "2", "--junitxml", str(work / "j2.xml")], cwd=work, env=env)
     ref, ours = RunCounts.from_stestr_output(t_text), RunCounts.from_junit(work / "j2.xml")

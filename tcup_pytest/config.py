@@ -18,16 +18,18 @@ import re
 import sys
 import warnings
 from collections.abc import Mapping
-from typing import Any
-
-import yaml
-from keystoneauth1 import exceptions as ksa_exc
-from keystoneauth1 import session as ksa_session
-from openstack import exceptions as sdk_exc
-from openstack.config import cloud_region, loader
+from typing import TYPE_CHECKING, Any
 
 from tcup_pytest.errors import AuthFailed, CloudUnreachable, ConfigError, TLSFailure
 from tcup_pytest.redaction import MASK, REDACTOR
+
+if TYPE_CHECKING:
+    from keystoneauth1 import session as ksa_session
+    from openstack.config import cloud_region
+
+# openstacksdk and keystoneauth1 are imported where a cloud is resolved or used, not here:
+# importing openstack costs ~0.3 s, paid by every pytest process (and xdist worker) that
+# loads our plugins, most of which never resolve a cloud (a given tempest.conf, --help, ...).
 
 #: auth keys that hold secrets
 SECRET_KEYS = ("password", "application_credential_secret", "token", "passcode")
@@ -93,6 +95,8 @@ class CloudConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CloudConfig:
         """Rebuild from :meth:`to_dict` (used to hand the config to xdist workers in memory)."""
+        from openstack.config import loader
+
         config = dict(data["config"])
         oc = loader.OpenStackConfig(load_yaml_config=False, load_envvars=False)
         with warnings.catch_warnings():
@@ -189,6 +193,9 @@ class translate_auth_errors:  # noqa: N801 - used as a context manager, reads as
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None:
             return False
+        from keystoneauth1 import exceptions as ksa_exc
+        from openstack import exceptions as sdk_exc
+
         url = self.cfg.auth_url
         if isinstance(exc, ksa_exc.SSLError):
             raise TLSFailure(f"TLS verification failed for {url}",
@@ -258,6 +265,10 @@ def _get_one(cloud: str | None, overrides: Mapping[str, Any]) -> cloud_region.Cl
 
 def _get_one_region(cloud: str | None, overrides: Mapping[str, Any]
                     ) -> cloud_region.CloudRegion:
+    from keystoneauth1 import exceptions as ksa_exc
+    from openstack import exceptions as sdk_exc
+    from openstack.config import loader
+
     args = {k: v for k, v in overrides.items() if k in NON_AUTH_KEYS or k == "auth"}
     auth = {k: v for k, v in overrides.items() if k not in args}
     if auth:  # inside "auth" they override the named cloud's values; top-level they don't
@@ -297,6 +308,9 @@ def _check_yaml_syntax() -> None:
     openstacksdk's loader logs a warning and skips such a file, which surfaces later as a
     baffling "cloud not found"; this only checks the syntax of the file it would read.
     """
+    import yaml
+    from openstack.config import loader
+
     candidates = [os.environ.get("OS_CLIENT_CONFIG_FILE"), *loader.CONFIG_FILES,
                   *loader.SECURE_FILES]
     for path in filter(None, candidates):

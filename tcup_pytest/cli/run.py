@@ -82,10 +82,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tcup_pytest.cli.config import load_cloud
-    from tcup_pytest.plugins.tempest import guideline_lines
     from tcup_pytest.refstack.signing import SigningKey
     from tcup_pytest.tempest import conf, require_tempest
-    from tcup_pytest.tempest.select import TestList, compile_regexes
+    from tcup_pytest.tempest.select import TestList, compile_regexes, guideline_lines
 
     require_tempest()
     conf.parse_options(args.tempest_option)

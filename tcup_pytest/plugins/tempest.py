@@ -11,15 +11,20 @@ selection leaves out; listed tests that are not installed are reported at the en
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tcup_pytest.errors import ExitCode, TcupError
 from tcup_pytest.tempest import failures
 from tcup_pytest.tempest import items as items_mod
-from tcup_pytest.tempest.select import Selection, TestList, compile_regexes
+from tcup_pytest.tempest.select import Selection, TestList, compile_regexes, guideline_lines
+
+if TYPE_CHECKING:
+    from tcup_pytest.tempest.discover import TestRoot
 
 STATE_KEY = pytest.StashKey["TempestRun"]()
 WORKER_KEY = "tcup_tempest"
@@ -131,8 +136,11 @@ class TempestRun:
         self.lines = lines
         self.roots = discover.test_roots()
         self.packages = [root.package for root in self.roots]
+        self._prefixes = [(root, str(root.path) + os.sep) for root in self.roots]
         self.private = None
         self.missing: list[str] = []
+        #: directories pytest only walks through (their other entries are not collected)
+        self.passed_by: set[Path] = set()
 
     # -- set-up ------------------------------------------------------------------------------
     @classmethod
@@ -195,6 +203,9 @@ class TempestRun:
         explicit = config.args_source == pytest.Config.ArgsSource.ARGS and not (
             len(config.args) == 1 and Path(config.args[0]) == config.invocation_params.dir)
         skip_foreign_conftests(config, [root.path for root in self.roots])
+        # With only our paths to collect, every other entry of their parent directories is
+        # pytest walking past (see pytest_ignore_collect); with the user's paths, it may not be.
+        self.passed_by = set() if explicit else {d for p in paths for d in p.parents}
         tempest_args = [str(p) for p in paths]
         config.args[:] = [*config.args, *tempest_args] if explicit else tempest_args
         if not config.args:  # no name on the list is in an installed module
@@ -214,6 +225,25 @@ class TempestRun:
             "lines": self.lines, "include": self.config.getoption("tcup_include"),
             "exclude": self.config.getoption("tcup_exclude")}
 
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection(self, session: pytest.Session):
+        """Collect with the cyclic garbage collector paused, then freeze what was built.
+
+        Collecting ``tempest.api`` builds ~170 k long-lived objects (modules, classes, items)
+        that the collector rescanned again and again: a fifth of the collection time. Frozen,
+        they are also skipped by every collection during the run. The price: the cyclic
+        garbage of those imports (~20 k objects) stays until the process exits (unfreezing
+        at the end would cost a full collection, ~0.1 s, at interpreter shutdown).
+        """
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return (yield)
+        finally:
+            if was_enabled:
+                gc.enable()
+            gc.freeze()
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
@@ -231,9 +261,40 @@ class TempestRun:
             dropped_ids = {id(i) for i in dropped}
             items[:] = [i for i in items if id(i) not in dropped_ids]
 
+    def root_of(self, path: Path) -> TestRoot | None:
+        """The test root holding ``path`` (a string prefix test: this runs for every file)."""
+        text = str(path)
+        return next((root for root, prefix in self._prefixes if text.startswith(prefix)), None)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config):
+        """Skip what pytest passes on its way to the Tempest paths; in the test roots collect
+        what stestr loads (all but ``__pycache__``).
+
+        pytest reaches a path outside the rootdir from the top of the filesystem, listing each
+        directory on the way (site-packages: hundreds of entries) and making a collector for
+        every entry before keeping the one on the path; it asks this hook about all but that
+        one (~270 entries on the way to ``tempest.api`` in a venv). In the roots, pytest's own
+        checks (conftest ``collect_ignore`` lists, virtualenv detection, ``norecursedirs``) are
+        about a project's tree, not an installed package. ``--ignore``/``--ignore-glob`` are
+        still honoured there.
+        """
+        if collection_path.parent in self.passed_by:
+            return True
+        if config.getoption("ignore") or config.getoption("ignore_glob") \
+                or self.root_of(collection_path) is None:
+            return None
+        return collection_path.name == "__pycache__"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pycollect_makemodule(self, module_path: Path, parent: pytest.Collector):
+        root = self.root_of(module_path)
+        return None if root is None else items_mod.TempestModule.for_path(parent, module_path,
+                                                                          root)
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_pycollect_makeitem(self, collector: pytest.Collector, name: str, obj: object):
-        return items_mod.tempest_class_collector(collector, name, obj, self.packages)
+        return items_mod.tempest_class_collector(collector, name, obj)
 
     def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str]:
         return missing_warning(self.missing)
@@ -300,38 +361,3 @@ def selection_lines(config: pytest.Config) -> list[str]:
         lines += guideline_lines(opt("tcup_guideline"), opt("tcup_target"), opt("tcup_status"),
                                  flagged=opt("tcup_flagged"))
     return lines
-
-
-def guideline_lines(source: str, target: str, statuses: str, *, flagged: bool) -> list[str]:
-    """A guideline's test list (aliases included), as the RefStack ``/tests`` endpoint makes."""
-    from tcup_pytest.interop.guidelines import GuidelineError
-
-    guideline = _load_guideline(source)
-    types = [s.strip() for s in statuses.split(",") if s.strip()]
-    unknown = [s for s in types if s not in ("required", "advisory", "deprecated", "removed")]
-    if unknown:
-        raise GuidelineError(f"unknown capability status {unknown[0]!r}",
-                             hint="Use required, advisory, deprecated or removed")
-    lines = guideline.test_list(target, types=types, alias=True, flag=flagged)
-    if not lines:
-        raise TcupError(f"guideline {guideline.id} has no {statuses} tests for target {target}",
-                        exit_code=ExitCode.NOTHING_SELECTED)
-    return lines
-
-
-def _load_guideline(source: str):
-    from tcup_pytest.interop.guidelines import Guideline, GuidelineError
-
-    if Path(source).expanduser().exists() or "://" in source:
-        return Guideline.load(source)
-    try:
-        return Guideline.bundled(source)
-    except GuidelineError:
-        pass
-    try:
-        return Guideline.load(source)
-    except ImportError:  # no RefStack client to ask a server: only bundled names are known
-        raise GuidelineError(f"unknown guideline {source!r}",
-                             hint="Give a bundled name (e.g. 2020.06), a .json file or a URL"
-                             ) from None
-

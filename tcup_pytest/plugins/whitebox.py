@@ -11,24 +11,24 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tcup_pytest.errors import DatabaseError, HostError, InventoryError, TcupError, XMLError
-from tcup_pytest.whitebox.database import Database, DBSession
-from tcup_pytest.whitebox.hosts import Host
-from tcup_pytest.whitebox.inventory import Inventory
-from tcup_pytest.whitebox.pool import HostPool
-from tcup_pytest.whitebox.services import (
-    ConfigFile,
-    NovaServiceLister,
-    recover_orphaned_changes,
-)
-from tcup_pytest.whitebox.services import config_change as config_change_cm
+
+if TYPE_CHECKING:
+    from tcup_pytest.whitebox.database import Database, DBSession
+    from tcup_pytest.whitebox.hosts import Host
+    from tcup_pytest.whitebox.inventory import Inventory
+    from tcup_pytest.whitebox.pool import HostPool
+    from tcup_pytest.whitebox.services import ConfigFile, NovaServiceLister
+
+# tcup_pytest.whitebox (Fabric/paramiko, PyMySQL, YAML: ~0.1 s) is imported when a whitebox
+# fixture or an inventory is used: every pytest process loads this plugin, few need it.
 
 INVENTORY_ENV = "TCUP_WHITEBOX_INVENTORY"
-INVENTORY_KEY = pytest.StashKey[Inventory]()
+INVENTORY_KEY = pytest.StashKey["Inventory"]()
 NO_INVENTORY = ("whitebox: no inventory configured (set --whitebox-inventory, the "
                 f"whitebox_inventory ini key or ${INVENTORY_ENV})")
 _ONE_LINE_ERRORS = (HostError, InventoryError, DatabaseError, XMLError)
@@ -62,6 +62,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """A configured inventory is validated once, up front: a bad file is one clear line."""
     path = inventory_path(session.config)
     if path:
+        from tcup_pytest.whitebox.inventory import Inventory
+
         try:
             session.config.stash[INVENTORY_KEY] = Inventory.load(path)
         except InventoryError as error:
@@ -103,6 +105,9 @@ def whitebox_inventory(pytestconfig: pytest.Config) -> Inventory:
 @pytest.fixture(scope="session")
 def hosts(whitebox_inventory: Inventory) -> Iterator[HostPool]:
     """Inventory hosts by name (``hosts["compute-1"]``), one reused connection each."""
+    from tcup_pytest.whitebox.pool import HostPool
+    from tcup_pytest.whitebox.services import recover_orphaned_changes
+
     pool = HostPool(whitebox_inventory)
     recover_orphaned_changes(pool)  # files a killed earlier run left changed
     yield pool
@@ -168,6 +173,8 @@ class ConfigChanger:
 
     def __call__(self, host: Host, service: str,
                  changes: Mapping[str, Mapping[str, object]], **kwargs: Any) -> ConfigFile:
+        from tcup_pytest.whitebox.services import config_change as config_change_cm
+
         kwargs.setdefault("nova_services", self._nova_services)
         return self._stack.enter_context(config_change_cm(host, service, changes, **kwargs))
 

@@ -1,4 +1,10 @@
-"""What a collected Tempest item is called: node id, Tempest id, markers, keywords.
+"""Tempest items: how pytest collects them, and what they are called (node id, Tempest id,
+markers, keywords).
+
+Tempest's modules and classes are unittest code that stestr loads: their collectors
+(:class:`TempestModule`, :class:`TempestClass`) skip what only pytest-style code needs
+(fixture scans, import by path, pytest's checks of every module attribute), which was most
+of pytest's own share of collecting ``tempest.api``.
 
 pytest names a test by its path relative to the rootdir, so the same Tempest test is
 ``identity/admin/v3/test_users.py::...`` in one run and ``../../.venv/lib/...`` in another. We
@@ -11,20 +17,28 @@ keyword (``-k <uuid>``).
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
+import unittest
 from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from _pytest.python import PyCollector
+from _pytest.unittest import TestCaseFunction, UnitTestCase
 
 from tcup_pytest.ids import TestIdentity, identity_of
+
+if TYPE_CHECKING:
+    from tcup_pytest.tempest.discover import TestRoot
 
 _MARKER_RE = re.compile(r"[^0-9A-Za-z_]")
 
 
 def is_tempest_item(item: pytest.Item, packages: Iterable[str]) -> bool:
     """A unittest-style item from one of the Tempest test packages."""
-    from _pytest.unittest import TestCaseFunction
-
     if not isinstance(item, TestCaseFunction):
         return False
     module = item.module
@@ -33,8 +47,6 @@ def is_tempest_item(item: pytest.Item, packages: Iterable[str]) -> bool:
 
 def is_testtools_item(item: pytest.Item) -> bool:
     """A unittest-style item of a testtools class (Tempest's base): failures need our help."""
-    from _pytest.unittest import TestCaseFunction
-
     return isinstance(item, TestCaseFunction) and hasattr(item.cls, "addOnException")
 
 
@@ -46,27 +58,67 @@ class _NoFixtures:
     and that walk was about a quarter of collecting ``tempest.api``.
     """
 
+    def __dir__(self) -> list[str]:
+        return []  # even object's ~25 attributes cost pytest ~0.1 ms a class to check
 
-def tempest_class_collector(collector: pytest.Collector, name: str, obj: object,
-                            packages: Iterable[str]) -> pytest.Collector | None:
-    """A unittest collector for a Tempest class that skips the fixture scan (else None)."""
-    import inspect
-    import unittest
 
-    from _pytest.unittest import UnitTestCase
+class TempestClass(UnitTestCase):
+    """pytest's unittest collector for a Tempest class, minus the fixture scan."""
 
-    module = getattr(collector, "module", None)
-    if module is None or not isinstance(obj, type) or not issubclass(obj, unittest.TestCase):
+    def newinstance(self) -> _NoFixtures:
+        return _NoFixtures()
+
+
+class TempestModule(pytest.Module):
+    """pytest's collector for a Tempest test module: imported by its dotted name, its node id
+    made from that name, and no fixture scan.
+
+    Tempest modules are written for unittest (stestr); pytest's search for ``@pytest.fixture``
+    functions among each module's attributes found none and cost about 0.2 s of collecting
+    ``tempest.api``; its import by path (package-root search, ``sys.path`` insertion) is not
+    needed for installed packages. setUpModule/tearDownModule still run.
+    """
+
+    module_name: str
+
+    @classmethod
+    def for_path(cls, parent: pytest.Collector, path: Path, root: TestRoot) -> TempestModule:
+        """The collector of ``path``, a module file inside ``root``."""
+        parts = path.relative_to(root.path).with_suffix("").parts
+        name = ".".join((root.package, *(parts[:-1] if parts[-1] == "__init__" else parts)))
+        # node ids from the dotted name: the same whatever the rootdir or cwd
+        module = cls.from_parent(parent, path=path, nodeid=name.replace(".", "/") + ".py")
+        module.module_name = name
+        return module
+
+    def _getobj(self):
+        try:
+            module = importlib.import_module(self.module_name)
+        except Exception:  # pytest's import by path fails the same way, and reports it well
+            return super()._getobj()
+        self.config.pluginmanager.consider_module(module)
+        return module
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        self._register_setup_module_fixture()
+        self._register_setup_function_fixture()
+        return PyCollector.collect(self)  # Module.collect without parsefactories(self)
+
+
+def tempest_class_collector(collector: pytest.Collector, name: str,
+                            obj: object) -> TempestClass | list | None:
+    """What a name in a Tempest module is: a concrete unittest class, or nothing.
+
+    As for stestr (unittest's loader), only ``unittest.TestCase`` classes hold tests; other
+    names (imports, helpers, ``CONF``) are nothing, decided here so that pytest's own hooks
+    don't inspect each of them again. None (pytest decides) outside Tempest modules.
+    """
+    if not isinstance(collector, TempestModule):
         return None
-    if inspect.isabstract(obj) or not any(
-            module.__name__ == p or module.__name__.startswith(p + ".") for p in packages):
-        return None
-
-    class TempestClass(UnitTestCase):
-        def newinstance(self):
-            return _NoFixtures()
-
-    return TempestClass.from_parent(collector, name=name, obj=obj)
+    if isinstance(obj, type) and issubclass(obj, unittest.TestCase) \
+            and not inspect.isabstract(obj):
+        return TempestClass.from_parent(collector, name=name, obj=obj)
+    return []
 
 
 def stable_nodeid(item: pytest.Item) -> str:
@@ -93,7 +145,8 @@ def marker_name(attr: str) -> str:
 def label(item: pytest.Item, config: pytest.Config) -> TestIdentity:
     """Give a Tempest item its stable node id, markers, uuid keyword and junit properties."""
     identity = identity_of(item)
-    set_nodeid(item, stable_nodeid(item))
+    if item.getparent(TempestModule) is None:  # collected from a path outside the test roots
+        set_nodeid(item, stable_nodeid(item))
     for attr in identity.attrs:
         name = marker_name(attr)
         _register_marker(config, name)

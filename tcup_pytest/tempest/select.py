@@ -11,6 +11,8 @@ lines ignored):
 * anything else is a regular expression searched in the Tempest id
   (``name[id-...,smoke]``), as ``tempest run --include-list`` does.
 
+A guideline's list is the one RefStack's ``/tests`` endpoint gives, made by
+:class:`~tcup_pytest.interop.guidelines.Guideline` (:func:`guideline_lines`).
 ``--include``/``--exclude`` regexes work like ``tempest run --regex/--exclude-regex``. Entries
 that match no installed test are reported, never silently dropped.
 
@@ -27,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tcup_pytest.errors import ConfigError, InputFileError
+from tcup_pytest.errors import ConfigError, ExitCode, InputFileError, TcupError
 from tcup_pytest.ids import TestIdentity, valid_uuid
 
 _NAME = r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*"
@@ -122,6 +124,34 @@ def _fetch(url: str, verify: bool | str) -> str:
     if response.status_code != 200:
         raise InputFileError(f"cannot fetch test list {url} (HTTP {response.status_code})")
     return response.text
+
+
+def guideline_lines(source: str, target: str, statuses: str, *, flagged: bool) -> list[str]:
+    """A guideline's test list (aliases included), as RefStack's ``/tests`` endpoint makes it.
+
+    ``source``: a bundled name (``2020.06``), a file, a URL or a name on a RefStack server;
+    ``statuses`` comma separated. Unlike :meth:`Guideline.test_list`, an unknown status or an
+    empty answer is an error here: a run must never silently select nothing.
+    """
+    # imported here: the interop package brings the RefStack client (requests, cryptography)
+    from tcup_pytest.interop.guidelines import STATUSES, Guideline, GuidelineError
+
+    try:
+        guideline = Guideline.find(source)
+    except ImportError:  # no RefStack client to ask a server: only bundled names are known
+        raise GuidelineError(f"unknown guideline {source!r}",
+                             hint="Give a bundled name (e.g. 2020.06), a .json file or a URL"
+                             ) from None
+    types = [s.strip() for s in statuses.split(",") if s.strip()]
+    unknown = [s for s in types if s not in STATUSES]
+    if unknown:
+        raise GuidelineError(f"unknown capability status {unknown[0]!r}",
+                             hint=f"Use {', '.join(STATUSES[:-1])} or {STATUSES[-1]}")
+    lines = guideline.test_list(target, types=types, alias=True, flag=flagged)
+    if not lines:
+        raise TcupError(f"guideline {guideline.id} has no {statuses} tests for target {target}",
+                        exit_code=ExitCode.NOTHING_SELECTED)
+    return lines
 
 
 def compile_regexes(patterns: Iterable[str], option: str) -> list[re.Pattern[str]]:

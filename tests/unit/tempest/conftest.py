@@ -20,15 +20,23 @@ admin_password = unit-test-admin-pw
 
 #: a pytest plugin that dumps the Tempest ids and imported modules of a collection
 DUMP_PLUGIN = '''
-import json, os, sys
+import gc, json, os, sys
 
 def pytest_collection_finish(session):
     out = {"ids": [], "nodeids": [], "modules": sorted(m for m in sys.modules
-                                                    if m.startswith("tempest."))}
+                                                    if m.startswith("tempest.")),
+           "collectors": sorted({type(item.parent.parent).__name__ for item in session.items})}
     for item in session.items:
         props = dict(item.user_properties)
         out["ids"].append(props.get("tempest_id"))
         out["nodeids"].append(item.nodeid)
+    with open(os.environ["DUMP_TO"], "w") as handle:
+        json.dump(out, handle)
+
+def pytest_runtestloop(session):  # after the collection hook has returned
+    with open(os.environ["DUMP_TO"]) as handle:
+        out = json.load(handle)
+    out["gc"] = {"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}
     with open(os.environ["DUMP_TO"], "w") as handle:
         json.dump(out, handle)
 '''

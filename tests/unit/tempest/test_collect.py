@@ -88,6 +88,36 @@ def test_nodeids_do_not_depend_on_cwd_or_rootdir(pytester: pytest.Pytester,
     assert here["nodeids"][0].startswith("tempest/api/identity/v3/test_tokens.py::")
 
 
+def test_tempest_modules_get_their_own_collector_and_frozen_memory(
+        pytester: pytest.Pytester, tempest_conf: Path):
+    """Modules imported by dotted name (no fixture scan), the collected objects frozen."""
+    proc, data = collect(pytester, tempest_conf, "--include", r"^tempest\.api\.identity\.v3")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert data["collectors"] == ["TempestModule"]
+    assert data["gc"]["enabled"] and data["gc"]["frozen"] > 10_000
+
+
+def test_only_the_way_to_the_roots_is_walked(tmp_path: Path):
+    """Entries beside the path to a Tempest path are skipped; inside a root only __pycache__."""
+    from tcup_pytest.plugins.tempest import TempestRun
+    from tcup_pytest.tempest.discover import TestRoot
+
+    root = TestRoot("tempest.api", tmp_path / "site" / "tempest" / "api")
+    run = TempestRun.__new__(TempestRun)  # the hook needs only these two attributes
+    run._prefixes = [(root, f"{root.path}/")]
+    run.passed_by = set((root.path / "identity").parents)
+    options = {"ignore": None, "ignore_glob": None}
+    config = type("Config", (), {"getoption": staticmethod(options.get)})()
+    ignore = run.pytest_ignore_collect
+    assert ignore(tmp_path / "site" / "requests", config) is True  # beside the way
+    assert ignore(root.path / "compute", config) is True  # beside identity, inside the root
+    assert ignore(root.path / "identity" / "v3", config) is False
+    assert ignore(root.path / "identity" / "__pycache__", config) is True
+    assert ignore(tmp_path / "elsewhere" / "x.py", config) is None  # pytest decides
+    options["ignore"] = ["somewhere"]
+    assert ignore(root.path / "identity" / "v3", config) is None
+
+
 def test_smoke_marker_and_uuid_keyword(pytester: pytest.Pytester, tempest_conf: Path):
     proc, data = collect(pytester, tempest_conf, "-m", "smoke",
                          "--include", r"^tempest\.api\.identity")

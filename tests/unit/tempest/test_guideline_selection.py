@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from tcup_pytest.errors import ExitCode, TcupError
-from tcup_pytest.plugins.tempest import guideline_lines
-from tcup_pytest.tempest.select import TestList
+from tcup_pytest.tempest.select import TestList, guideline_lines
 
 DATA = Path(__file__).parents[2] / "data" / "refstack"
 
