@@ -53,6 +53,8 @@ class Redactor:
         self._secrets: set[str] = set()
         self._regex: re.Pattern[str] | None = None
         self._lock = threading.Lock()
+        #: changes whenever the set of secrets does (a key for caches of redacted text)
+        self.generation = 0
 
     def register(self, secret: str | bytes | None) -> None:
         """Remember a secret (and its URL-encoded forms) so it is masked from now on."""
@@ -72,6 +74,7 @@ class Redactor:
             # Longest first, so a secret containing another is masked whole.
             alternatives = sorted(self._secrets, key=len, reverse=True)
             self._regex = re.compile("|".join(re.escape(s) for s in alternatives))
+            self.generation += 1
 
     def register_all(self, secrets: Iterable[str]) -> None:
         for secret in secrets:
@@ -108,6 +111,7 @@ class Redactor:
         with self._lock:
             self._secrets.clear()
             self._regex = None
+            self.generation += 1
 
 
 REDACTOR = Redactor()

@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     run_dir.record(exit_code=code)
     print(f"tcup: results saved in {run_dir.path}/: "
           + ", ".join(p.name for p in run_dir.artifacts()), file=sys.stderr)
-    if args.no_upload or code not in (ExitCode.OK, ExitCode.TESTS_FAILED):
+    collect_only = any(a in ("--collect-only", "--co") for a in args.pytest_args)
+    if args.no_upload or collect_only or code not in (ExitCode.OK, ExitCode.TESTS_FAILED):
         return code
     return upload_run(args, run_dir, key) or code
 

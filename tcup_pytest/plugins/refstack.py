@@ -13,16 +13,13 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-import subunit
 
 from tcup_pytest.errors import TcupError
 from tcup_pytest.ids import TestIdentity, identity_of
-from tcup_pytest.interop.guidelines import Guideline
-from tcup_pytest.interop.verdict import Verdict
 from tcup_pytest.redaction import REDACTOR
-from tcup_pytest.refstack.cpid import cpid_from_auth_url, cpid_from_session
 from tcup_pytest.refstack.results import (
     FAILED,
     PASSED,
@@ -35,6 +32,12 @@ from tcup_pytest.refstack.results import (
     worst_per_test,
     write_json_atomic,
 )
+
+if TYPE_CHECKING:
+    from tcup_pytest.interop.verdict import Verdict
+
+# subunit, the guideline/verdict code and the cpid lookup (openstacksdk) are imported when a
+# reporter uses them: every pytest process loads this plugin, and --collect-only needs none.
 
 LOG = logging.getLogger(__name__)
 _SUBUNIT_STATUS = {PASSED: "success", FAILED: "fail", SKIPPED: "skip", XFAIL: "xfail"}
@@ -59,8 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):
-        return  # xdist worker: the controller writes the files
+    if hasattr(config, "workerinput") or config.option.collectonly:
+        return  # an xdist worker (the controller writes the files), or nothing will run
     opts = config.option
     if opts.refstack_json or opts.results_json or opts.subunit or opts.verdict_json \
             or _verdict_guideline(config):
@@ -90,6 +93,8 @@ class RefStackReporter:
         self._cpid_value: str | None = None
         path = config.option.subunit
         if path:
+            import subunit
+
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._subunit_file = open(path, "wb")  # noqa: SIM115 - closed at session end
             self._subunit = subunit.StreamResultToBytes(self._subunit_file)
@@ -162,6 +167,9 @@ class RefStackReporter:
         if not source:
             return "no verdict: give --verdict GUIDELINE" if self.config.option.verdict_json \
                 else None
+        from tcup_pytest.interop.guidelines import Guideline
+        from tcup_pytest.interop.verdict import Verdict
+
         try:
             guideline = Guideline.find(source)
             target = self.config.getoption("tcup_target", default=None) or "platform"
@@ -256,6 +264,8 @@ def _cpid_from_cloud(config: pytest.Config) -> str:
         from tcup_pytest.plugins.cloud import get_cloud_config
     except ImportError:
         return ""
+    from tcup_pytest.refstack.cpid import cpid_from_auth_url, cpid_from_session
+
     cloud = get_cloud_config(config)
     if cloud is None:
         return ""

@@ -83,3 +83,28 @@ def test_secrets_list_round_trips_to_another_redactor(redactor):
     other = Redactor()
     other.register_all(redactor.secrets)
     assert other.redact("worker-canary-1") == MASK
+
+
+def test_report_sections_seen_before_a_secret_was_registered_are_masked_after():
+    """Masked sections are cached (each phase repeats the earlier ones): registering a secret
+    must still reach a section that was already masked once."""
+    from types import SimpleNamespace
+
+    from tcup_pytest.plugins.redaction import scrub_report
+    from tcup_pytest.redaction import REDACTOR
+
+    section = "login as admin with canary-late-Pw-5521"
+
+    def scrubbed() -> str:
+        report = SimpleNamespace(longrepr=None, sections=[("Captured log call", section)])
+        scrub_report(report)
+        return report.sections[0][1]
+
+    saved = REDACTOR.secrets
+    try:
+        assert scrubbed() == section
+        REDACTOR.register("canary-late-Pw-5521")
+        assert scrubbed() == f"login as admin with {MASK}"
+    finally:
+        REDACTOR.clear()
+        REDACTOR.register_all(saved)

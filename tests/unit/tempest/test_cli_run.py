@@ -97,3 +97,19 @@ def test_config_tempest_masks_secrets(tempest_conf: Path):
     assert "admin_password = ***" in proc.stdout
     assert "another-secret-pw" not in proc.stdout and "unit-test-admin-pw" not in proc.stdout
     assert "[identity]" in proc.stdout
+
+
+def test_collect_only_lists_without_reports_or_upload(tempest_conf: Path, tmp_path: Path):
+    """`tcup run -- --collect-only` shows the selection: no results to save, nothing sent
+    (the --url port is closed, so an upload attempt would fail the command)."""
+    test_list = tmp_path / "list.txt"
+    test_list.write_text("tempest.api.identity.admin.v3.test_users\n")
+    run_dir = tmp_path / "run"
+    proc = tcup("run", "--tempest-conf", str(tempest_conf), "--test-list", str(test_list),
+                "--run-dir", str(run_dir), "--url", "http://127.0.0.1:9", "-j", "1",
+                "--", "--collect-only", "-q", cwd=tmp_path)
+    assert proc.returncode == ExitCode.OK, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "test_update_user_password" in proc.stdout
+    assert "uploading" not in proc.stderr
+    assert not (run_dir / "refstack.json").exists()
+    assert not (run_dir / "results.json").exists()
