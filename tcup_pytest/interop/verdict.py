@@ -117,6 +117,9 @@ class Verdict:
             if cap.state != CAP_PASSED:
                 lines.extend(f"      failed: {name}" for name in cap.tests_with(FAILED))
                 lines.extend(_not_run_lines(cap))
+            elif cap.tests and all(t.flagged and t.outcome != PASSED for t in cap.tests):
+                lines.append(f"      all {len(cap.tests)} tests flagged: passed without "
+                             "running (RefStack does not count flagged tests)")
         if unselected:
             lines.append(f"  ({len(unselected)} capabilities not selected for this run: "
                          f"{', '.join(c.name for c in unselected[:4])}"

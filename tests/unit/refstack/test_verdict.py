@@ -113,3 +113,14 @@ def test_skip_reason_survives_the_results_file(tmp_path):
                     TestResult("a.B.test_y")])
     loaded = ResultSet.load(rs.save(tmp_path / "r.json"))
     assert {r.name: r.reason for r in loaded} == {"a.B.test_x": "no swift", "a.B.test_y": None}
+
+
+def test_a_capability_passing_only_because_all_its_tests_are_flagged_says_so(guideline):
+    verdict = Verdict.judge(guideline, all_required(guideline))
+    table = verdict.table()
+    resize = table.split("compute-servers-resize", 1)[1].splitlines()
+    assert "PASSED" in resize[0]
+    assert "all 4 tests flagged" in resize[1]
+    # a capability that passed by running its tests gets no such line
+    tokens = table.split("identity-v3-tokens-create", 1)[1].splitlines()
+    assert not tokens[1].startswith("      ")
