@@ -6,9 +6,8 @@ Both get the same tempest.conf and the same identity test list (RefStack format,
 - run: wall time of each with 2 workers, and the ratio tcup / tempest (goal <= 0.85). The
   runs go tempest, tcup, tcup, tempest and the ratio is of the sums: keystone gets slower
   with every run (its revocation events pile up), which would favour whichever ran first;
-- overhead: what a serial ``tcup run`` spends beyond the time its tests report (setup + call
-  + teardown), for the whole list and for its first half: the difference per test is the
-  harness's cost per test (goal <= 5 ms), the rest its fixed cost (start-up, reports);
+- overhead: the CPU a serial ``tcup run`` spends in its run loop outside the tests' setup,
+  call and teardown (``benchmarks/plugins/harness_cpu.py``), per test (goal <= 5 ms);
 - collection: all ``tempest.api`` collected by ``pytest --tempest`` vs ``stestr list``
   (same test set checked; goal ratio <= 1.0).
 
@@ -36,6 +35,7 @@ from tcup_pytest.tempest import conf, discover
 from tcup_pytest.tempest.compare import RunCounts
 
 BIN = Path(sys.executable).parent
+PLUGINS = Path(__file__).parent / "plugins"
 IDENTITY = r"^tempest\.api\.identity\."
 
 
@@ -98,20 +98,17 @@ def bench(work: Path, env: dict[str, str], overhead: bool) -> dict[str, float]:
     out.update({"tempest_run_s": t_wall / 2, "tcup_run_s": p_wall / 2,
                 "run_ratio": p_wall / t_wall})
 
-    if overhead:
-        half = work / "identity-half.txt"
-        half.write_text("\n".join(ids[:len(ids) // 2]) + "\n")
-        spent = {}
-        for name, listed in (("full", test_list), ("half", half)):
-            junit = work / f"j1-{name}.xml"
-            wall, _ = timed([*tcup, "--test-list", str(listed), "-j", "1",
-                             "--junitxml", str(junit)], cwd=work, env=env)
-            count, seconds = junit_seconds(junit)
-            spent[name] = (count, wall - seconds)
-        (n_full, o_full), (n_half, o_half) = spent["full"], spent["half"]
-        per_test = (o_full - o_half) / (n_full - n_half)
-        out.update({"overhead_ms_per_test": per_test * 1000,
-                    "fixed_overhead_s": o_full - per_test * n_full})
+    if overhead:  # CPU, not wall: keystone's speed drifts by more than the harness costs
+        cpu_file = work / "harness-cpu.json"
+        plugin_env = {**env, "TCUP_HARNESS_CPU": str(cpu_file), "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(PLUGINS), env.get("PYTHONPATH")]))}
+        s_wall, _ = timed([*tcup, "--test-list", str(test_list), "-j", "1", "--junitxml",
+                           str(work / "j1.xml"), "--", "-p", "harness_cpu"],
+                          cwd=work, env=plugin_env)
+        cpu = json.loads(cpu_file.read_text())
+        out.update({"serial_s": s_wall, "serial_test_cpu_s": cpu["test_cpu_s"],
+                    "overhead_ms_per_test":
+                    (cpu["loop_cpu_s"] - cpu["test_cpu_s"]) / cpu["items"] * 1000})
 
     api_list = work / "api.txt"
     api_list.write_text("tempest.api\n")
