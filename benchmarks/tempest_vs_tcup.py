@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from tcup_pytest.config import CloudConfig
@@ -52,11 +51,6 @@ def stestr_cmd() -> list[str]:
     base = discover.tempest_dir()
     return [str(BIN / "stestr"), "--test-path", str(base / "test_discover"),
             "--top-dir", str(base.parent)]
-
-
-def junit_seconds(path: Path) -> tuple[int, float]:
-    cases = list(ET.parse(path).getroot().iter("testcase"))
-    return len(cases), sum(float(c.get("time") or 0) for c in cases)
 
 
 def bench(work: Path, env: dict[str, str], overhead: bool) -> dict[str, float]:

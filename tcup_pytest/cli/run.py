@@ -116,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
     run_dir.record(exit_code=code)
     print(f"tcup: results saved in {run_dir.path}/: "
           + ", ".join(p.name for p in run_dir.artifacts()), file=sys.stderr)
-    collect_only = any(a in ("--collect-only", "--co") for a in args.pytest_args)
-    if args.no_upload or collect_only or code not in (ExitCode.OK, ExitCode.TESTS_FAILED):
+    # no body saved: nothing ran (e.g. `-- --collect-only`), so there is nothing to send
+    if args.no_upload or not run_dir.body.is_file() \
+            or code not in (ExitCode.OK, ExitCode.TESTS_FAILED):
         return code
     return upload_run(args, run_dir, key) or code
 

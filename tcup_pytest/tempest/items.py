@@ -86,8 +86,7 @@ class TempestModule(pytest.Module):
         """The collector of ``path``, a module file inside ``root``."""
         parts = path.relative_to(root.path).with_suffix("").parts
         name = ".".join((root.package, *(parts[:-1] if parts[-1] == "__init__" else parts)))
-        # node ids from the dotted name: the same whatever the rootdir or cwd
-        module = cls.from_parent(parent, path=path, nodeid=name.replace(".", "/") + ".py")
+        module = cls.from_parent(parent, path=path, nodeid=module_nodeid(name))
         module.module_name = name
         return module
 
@@ -121,10 +120,14 @@ def tempest_class_collector(collector: pytest.Collector, name: str,
     return []
 
 
+def module_nodeid(name: str) -> str:
+    """``package/module.py`` from a module's dotted name: the same whatever the rootdir or cwd."""
+    return name.replace(".", "/") + ".py"
+
+
 def stable_nodeid(item: pytest.Item) -> str:
     """``package/module.py::Class::test`` from the module's dotted name."""
-    module = item.module.__name__.replace(".", "/") + ".py"
-    return f"{module}::{item.cls.__qualname__}::{item.name}"
+    return f"{module_nodeid(item.module.__name__)}::{item.cls.__qualname__}::{item.name}"
 
 
 def set_nodeid(item: pytest.Item, nodeid: str) -> None:
