@@ -200,7 +200,15 @@ class ComputeHosts:
         self._processes.append(holder)
         wait_for(lambda: self.virsh(host, "list --all").returncode == 0, timeout=30,
                  what=f"libvirtd on {host.name} answering")
-        self.virsh(host, "destroy test; undefine test")  # the driver's built-in demo guest
+        # The driver's built-in demo guest must go (nova-compute refuses to start as a new
+        # service on a hypervisor that has guests). Removed before the holder has connected,
+        # it comes back with the state the last client frees: check from a new connection.
+        def demo_guest_gone() -> bool:
+            self.virsh(host, "destroy test; undefine test")
+            return "test" not in self.virsh(host, "list --all --name").stdout.split()
+
+        wait_for(demo_guest_gone, timeout=30, what=f"the demo guest on {host.name} removed",
+                 log=holder.log)
 
     def _write_configs(self, host: ComputeHost) -> None:
         host.nova_conf.write_text(

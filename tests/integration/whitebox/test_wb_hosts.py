@@ -135,3 +135,18 @@ def test_testbed_handed_over_and_torn_down_leaves_nothing() -> None:
     assert not any(pid_alive(pid) for pid in pids)
     assert not Path(state["workdir"]).exists()
     assert not (NETNS_ETC / namespace).exists()
+
+
+@pytest.mark.idempotent_id("0a7e2a4e-3c55-4bb4-8e43-6c1f1b0d2a11")
+def test_a_new_host_has_no_guests_whoever_connects() -> None:
+    """libvirt's test driver starts with a demo guest, and nova-compute refuses to start as a
+    new service beside one: it must stay gone for every later connection."""
+    testbed = ComputeHosts(count=1).up()
+    try:
+        host = testbed.hosts[0]
+        for _ in range(3):  # each virsh call is a new connection
+            listed = testbed.virsh(host, "list --all --name")
+            assert listed.returncode == 0, listed.stderr
+            assert listed.stdout.split() == []
+    finally:
+        testbed.down()
